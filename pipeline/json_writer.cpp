@@ -4,35 +4,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "leadpipe/utf8.hpp"
+
 namespace leadpipe {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto c0 = static_cast<unsigned char>(s[i]);
-  auto cont = [&](std::size_t k) {
-    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0U) == 0x80U;
-  };
-  if (c0 < 0x80U) return 1;
-  if (c0 >= 0xC2U && c0 <= 0xDFU) return cont(1) ? 2 : 0;
-  if (c0 >= 0xE0U && c0 <= 0xEFU) {
-    if (!cont(1) || !cont(2)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c0 == 0xE0U && c1 < 0xA0U) return 0;  // overlong
-    if (c0 == 0xEDU && c1 >= 0xA0U) return 0;  // surrogate
-    return 3;
-  }
-  if (c0 >= 0xF0U && c0 <= 0xF4U) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c0 == 0xF0U && c1 < 0x90U) return 0;  // overlong
-    if (c0 == 0xF4U && c1 >= 0x90U) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 bool needs_escape(unsigned char c) { return c < 0x20U || c == '"' || c == '\\' || c >= 0x80U; }
 
@@ -50,7 +27,7 @@ void append_json_string(std::string& out, std::string_view s) {
     if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80U) {
-      const std::size_t n = utf8_sequence_length(s, i);
+      const std::size_t n = utf8::sequence_length(s, i);
       if (n == 0) {
         out.append("\xEF\xBF\xBD");
         ++i;

@@ -1,0 +1,32 @@
+#pragma once
+// UTF-8 well-formedness checks and repair, shared by every stage that touches text
+// (email policy stage 0, field repair in the mapper, JSON output).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace leadpipe::utf8 {
+
+/// Length of the well-formed UTF-8 sequence that starts at s[i] (1..4), or 0 when the bytes there
+/// are not one: stray continuation byte, overlong form, surrogate, above U+10FFFF, truncated.
+/// Precondition: i < s.size(). Thread-safe.
+[[nodiscard]] std::size_t sequence_length(std::string_view s, std::size_t i) noexcept;
+
+/// True when the whole of `s` is well-formed UTF-8. Pure-ASCII input takes a fast path.
+[[nodiscard]] bool is_valid(std::string_view s) noexcept;
+
+/// True when every byte of `s` is below 0x80.
+[[nodiscard]] bool is_ascii(std::string_view s) noexcept;
+
+/// Appends `s` to `out`, replacing each maximal ill-formed subsequence by U+FFFD (EF BF BD).
+/// Returns the number of replacements made (0 when `s` was valid). Thread-safe.
+std::size_t append_repaired(std::string& out, std::string_view s);
+
+/// Decodes the sequence at s[i] (which must be well-formed, see sequence_length) to a code point.
+[[nodiscard]] char32_t decode(std::string_view s, std::size_t i, std::size_t len) noexcept;
+
+/// Appends the UTF-8 encoding of code point `cp` (must be a Unicode scalar value).
+void append(std::string& out, char32_t cp);
+
+}  // namespace leadpipe::utf8

@@ -1,0 +1,132 @@
+#include "leadpipe/utf8.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace leadpipe::utf8 {
+
+std::size_t sequence_length(std::string_view s, std::size_t i) noexcept {
+  const auto c0 = static_cast<unsigned char>(s[i]);
+  auto cont = [&](std::size_t k) {
+    return i + k < s.size() && (static_cast<unsigned char>(s[i + k]) & 0xC0U) == 0x80U;
+  };
+  if (c0 < 0x80U) return 1;
+  if (c0 >= 0xC2U && c0 <= 0xDFU) return cont(1) ? 2 : 0;
+  if (c0 >= 0xE0U && c0 <= 0xEFU) {
+    if (!cont(1) || !cont(2)) return 0;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c0 == 0xE0U && c1 < 0xA0U) return 0;   // overlong
+    if (c0 == 0xEDU && c1 >= 0xA0U) return 0;  // UTF-16 surrogate
+    return 3;
+  }
+  if (c0 >= 0xF0U && c0 <= 0xF4U) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    const auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c0 == 0xF0U && c1 < 0x90U) return 0;   // overlong
+    if (c0 == 0xF4U && c1 >= 0x90U) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+bool is_ascii(std::string_view s) noexcept {
+  std::size_t i = 0;
+  // Eight bytes at a time: any high bit set means non-ASCII.
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & 0x8080808080808080ULL) != 0) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80U) return false;
+  }
+  return true;
+}
+
+bool is_valid(std::string_view s) noexcept {
+  if (is_ascii(s)) return true;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+namespace {
+// Length of the maximal subpart of an ill-formed sequence at s[i] (Unicode 15, section 3.9):
+// a valid lead byte plus the continuation bytes that could still have completed it. One U+FFFD
+// replaces the whole subpart.
+std::size_t maximal_subpart(std::string_view s, std::size_t i) noexcept {
+  const auto c0 = static_cast<unsigned char>(s[i]);
+  if (c0 < 0xC2U || c0 > 0xF4U) return 1;
+  const std::size_t needed = c0 < 0xE0U ? 2 : (c0 < 0xF0U ? 3 : 4);
+  std::size_t k = 1;
+  while (k < needed && i + k < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    unsigned char lo = 0x80U;
+    unsigned char hi = 0xBFU;
+    if (k == 1) {
+      if (c0 == 0xE0U) lo = 0xA0U;
+      if (c0 == 0xEDU) hi = 0x9FU;
+      if (c0 == 0xF0U) lo = 0x90U;
+      if (c0 == 0xF4U) hi = 0x8FU;
+    }
+    if (c < lo || c > hi) break;
+    ++k;
+  }
+  return k;
+}
+}  // namespace
+
+std::size_t append_repaired(std::string& out, std::string_view s) {
+  if (is_ascii(s)) {
+    out.append(s);
+    return 0;
+  }
+  std::size_t repairs = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = sequence_length(s, i);
+    if (n != 0) {
+      out.append(s.data() + i, n);
+      i += n;
+      continue;
+    }
+    ++repairs;
+    out.append("\xEF\xBF\xBD");
+    i += maximal_subpart(s, i);
+  }
+  return repairs;
+}
+
+char32_t decode(std::string_view s, std::size_t i, std::size_t len) noexcept {
+  const auto b = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
+  switch (len) {
+    case 1: return b(0);
+    case 2: return ((b(0) & 0x1FU) << 6U) | (b(1) & 0x3FU);
+    case 3: return ((b(0) & 0x0FU) << 12U) | ((b(1) & 0x3FU) << 6U) | (b(2) & 0x3FU);
+    default:
+      return ((b(0) & 0x07U) << 18U) | ((b(1) & 0x3FU) << 12U) | ((b(2) & 0x3FU) << 6U) |
+             (b(3) & 0x3FU);
+  }
+}
+
+void append(std::string& out, char32_t cp) {
+  if (cp < 0x80U) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800U) {
+    out.push_back(static_cast<char>(0xC0U | (cp >> 6U)));
+    out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+  } else if (cp < 0x10000U) {
+    out.push_back(static_cast<char>(0xE0U | (cp >> 12U)));
+    out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
+    out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+  } else {
+    out.push_back(static_cast<char>(0xF0U | (cp >> 18U)));
+    out.push_back(static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU)));
+    out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
+    out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+  }
+}
+
+}  // namespace leadpipe::utf8

@@ -1,0 +1,47 @@
+#include "leadpipe/utf8.hpp"
+
+#include <doctest/doctest.h>
+
+namespace u = leadpipe::utf8;
+
+TEST_CASE("well-formed UTF-8 is accepted") {
+  CHECK(u::is_valid(""));
+  CHECK(u::is_valid("plain ascii text that is longer than eight bytes"));
+  CHECK(u::is_valid("Zoë Ångström 東京 😀"));
+  CHECK(u::is_valid("\xF4\x8F\xBF\xBF"));  // U+10FFFF
+}
+
+TEST_CASE("ill-formed sequences are rejected") {
+  CHECK_FALSE(u::is_valid("\x80"));              // stray continuation
+  CHECK_FALSE(u::is_valid("\xC0\xAF"));          // overlong
+  CHECK_FALSE(u::is_valid("\xE0\x80\xAF"));      // overlong 3-byte
+  CHECK_FALSE(u::is_valid("\xED\xA0\x80"));      // surrogate
+  CHECK_FALSE(u::is_valid("\xF4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(u::is_valid("abc\xE2\x82"));       // truncated at end
+  CHECK_FALSE(u::is_valid("\xFF"));
+}
+
+TEST_CASE("repair replaces each maximal subpart with one U+FFFD") {
+  std::string out;
+  CHECK(u::append_repaired(out, "ok") == 0);
+  CHECK(out == "ok");
+  out.clear();
+  CHECK(u::append_repaired(out, "a\xE2\x82" "b") == 1);  // truncated 3-byte sequence
+  CHECK(out == "a\xEF\xBF\xBD" "b");
+  out.clear();
+  CHECK(u::append_repaired(out, "\xC0\xAF") == 2);  // C0 is never a lead byte
+  CHECK(out == "\xEF\xBF\xBD\xEF\xBF\xBD");
+  out.clear();
+  CHECK(u::append_repaired(out, "Caf\xE9 ok") == 1);  // latin1 é
+  CHECK(out == "Caf\xEF\xBF\xBD ok");
+  CHECK(u::is_valid(out));
+}
+
+TEST_CASE("decode and append round-trip") {
+  for (char32_t cp : {U'a', U'\u00E9', U'\u6771', U'\U0001F600', U'\U0010FFFF'}) {
+    std::string s;
+    u::append(s, cp);
+    REQUIRE(u::sequence_length(s, 0) == s.size());
+    CHECK(u::decode(s, 0, s.size()) == cp);
+  }
+}
