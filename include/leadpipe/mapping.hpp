@@ -1,0 +1,116 @@
+#pragma once
+// Stage "map": decides which CSV column feeds which lead field of the API (§6.1) from the
+// header, and turns each record into a lead_view. Every other column becomes a custom field keyed
+// by its header exactly as written (template variables are case-sensitive).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+namespace leadpipe {
+
+/// The standard lead fields of the add-leads call, in the order they are written out.
+enum class lead_field : std::uint8_t {
+  email,
+  first_name,
+  last_name,
+  phone_number,
+  company_name,
+  website,
+  location,
+  linkedin_profile,
+  company_url,
+};
+inline constexpr std::size_t lead_field_count = 9;
+
+/// The API's name of a field ("first_name"). Thread-safe.
+[[nodiscard]] std::string_view name(lead_field f) noexcept;
+[[nodiscard]] std::optional<lead_field> lead_field_from_name(std::string_view n) noexcept;
+
+/// The most custom fields one lead may carry (contract §6.1, max_custom_fields).
+inline constexpr std::size_t max_custom_fields = 200;
+
+struct mapping_options {
+  /// `--map field=Header`: explicit choices; they win over auto-detection. An empty header
+  /// ("first_name=") means: leave the field unmapped.
+  std::vector<std::pair<lead_field, std::string>> overrides;
+  /// `--no-custom-fields`: keep no custom fields at all.
+  bool no_custom_fields = false;
+  /// `--custom-field Header` (repeatable): keep only these columns as custom fields.
+  std::vector<std::string> only_custom;
+};
+
+/// The result of mapping a header. Value type; plain data.
+struct column_mapping {
+  static constexpr std::uint32_t none = UINT32_MAX;
+  /// Column index per lead_field, or `none`.
+  std::array<std::uint32_t, lead_field_count> field_column{};
+  /// Columns kept as custom fields, in header order, with their keys (the header names).
+  std::vector<std::uint32_t> custom_columns;
+  /// Columns read but not kept (custom fields switched off, blank header names, over the cap).
+  std::vector<std::uint32_t> ignored_columns;
+  /// The header as read.
+  std::vector<std::string> header;
+  /// Human-readable warnings (cap reached, ignored blank header names).
+  std::vector<std::string> warnings;
+
+  [[nodiscard]] std::uint32_t column(lead_field f) const {
+    return field_column[static_cast<std::size_t>(f)];
+  }
+  /// Multi-line description for the start of a run ("email <- Email Address" ...).
+  [[nodiscard]] std::string describe() const;
+};
+
+/// Builds the mapping for `header`. Fails (with a message naming the problem) on duplicate header
+/// names, an override naming a missing column, an --custom-field naming a missing column, and when
+/// no column can be the email. Thread-safe.
+[[nodiscard]] boost::system::result<column_mapping> map_columns(
+    const std::vector<std::string>& header, const mapping_options& opts, std::string* message);
+
+/// Normalised form used to compare header names: ASCII lower-case without spaces, `_`, `-`, `.`.
+[[nodiscard]] std::string normalise_header(std::string_view h);
+
+/// One custom field of a lead: its key (a header name, owned by the column_mapping) and value.
+struct custom_value {
+  std::string_view key;
+  std::string_view value;
+};
+
+/// A lead as the later stages see it. Views point into the CSV reader's buffer or into the
+/// mapper's scratch buffer: valid until the next call to lead_mapper::map. Empty cells are empty
+/// views; custom fields with empty cells are left out.
+struct lead_view {
+  std::array<std::string_view, lead_field_count> field{};
+  std::vector<custom_value> custom;
+  /// True when invalid UTF-8 in some field other than the email was replaced by U+FFFD.
+  bool repaired_encoding = false;
+  [[nodiscard]] std::string_view get(lead_field f) const {
+    return field[static_cast<std::size_t>(f)];
+  }
+};
+
+/// Turns records into lead_views under one mapping. Owns a scratch buffer; not thread-safe.
+class lead_mapper {
+ public:
+  explicit lead_mapper(column_mapping m);
+  /// Fills `out` from the record's fields (which must have header().size() entries or fewer;
+  /// missing trailing fields count as empty). The email cell is passed through untouched
+  /// (policy stage 0 judges it); other fields are trimmed of surrounding ASCII white space and
+  /// repaired when not valid UTF-8.
+  void map(std::span<const std::string_view> fields, lead_view& out);
+  [[nodiscard]] const column_mapping& mapping() const { return mapping_; }
+
+ private:
+  std::string_view clean(std::string_view v, bool& repaired);
+  column_mapping mapping_;
+  std::vector<std::string> scratch_;
+  std::size_t scratch_used_ = 0;
+};
+
+}  // namespace leadpipe

@@ -1,0 +1,272 @@
+#include "leadpipe/mapping.hpp"
+
+#include <algorithm>
+
+#include <boost/system/errc.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <fmt/format.h>
+
+#include "leadpipe/utf8.hpp"
+
+namespace leadpipe {
+namespace {
+
+constexpr std::array<std::string_view, lead_field_count> kFieldNames = {
+    "email",        "first_name", "last_name",        "phone_number", "company_name",
+    "website",      "location",   "linkedin_profile", "company_url",
+};
+
+// Header spellings seen in exports of the big lead databases and CRMs (Apollo, ZoomInfo,
+// HubSpot, Salesforce, LinkedIn Sales Navigator, Lusha, Hunter...), normalised, best first.
+// A column matches the field whose list holds its name; among several columns for one field the
+// one with the earlier synonym wins, then the leftmost.
+struct synonyms {
+  lead_field field;
+  std::vector<std::string_view> names;
+};
+
+const std::vector<synonyms>& synonym_table() {
+  static const std::vector<synonyms> table = {
+      {lead_field::email,
+       {"email", "emailaddress", "workemail", "businessemail", "workemailaddress",
+        "businessemailaddress", "emailid", "emailaddr", "primaryemail", "contactemail",
+        "personemail", "corporateemail", "professionalemail", "directemail", "mail",
+        "personalemail", "emails"}},
+      {lead_field::first_name,
+       {"firstname", "givenname", "first", "fname", "forename", "contactfirstname",
+        "personfirstname", "leadfirstname"}},
+      {lead_field::last_name,
+       {"lastname", "surname", "familyname", "last", "lname", "contactlastname",
+        "personlastname", "leadlastname"}},
+      {lead_field::phone_number,
+       {"phonenumber", "phone", "mobilephone", "mobile", "mobilenumber", "cellphone", "cell",
+        "directphone", "directdial", "workphone", "workdirectphone", "corporatephone",
+        "telephone", "tel", "phoneno", "contactphone", "personphone", "homephone",
+        "otherphone", "companyphone"}},
+      {lead_field::company_name,
+       {"companyname", "company", "organization", "organisation", "organizationname",
+        "organisationname", "accountname", "account", "employer", "business", "businessname",
+        "companynameforemails", "currentcompany"}},
+      {lead_field::website,
+       {"website", "companywebsite", "websiteurl", "web", "companydomain", "domain",
+        "websitedomain", "homepage", "url", "companyweb"}},
+      {lead_field::location,
+       {"location", "city", "personcity", "contactcity", "town", "personlocation",
+        "companycity", "region", "state", "country", "personcountry"}},
+      {lead_field::linkedin_profile,
+       {"linkedinprofile", "personlinkedinurl", "linkedinurl", "linkedin", "linkedinprofileurl",
+        "linkedinlink", "contactlinkedinurl", "profileurl", "linkedinprofilelink"}},
+      {lead_field::company_url,
+       {"companyurl", "companylink", "companyhomepage", "organizationurl", "organisationurl",
+        "accounturl"}},
+  };
+  return table;
+}
+
+boost::system::result<column_mapping> fail(std::string* message, std::string text) {
+  if (message != nullptr) *message = std::move(text);
+  return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+}
+
+std::string_view trim_ascii(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+}
+
+// Finds the column whose header is `want`: exactly first, then ignoring ASCII case and
+// surrounding blanks. Returns column_mapping::none when absent.
+std::uint32_t find_header(const std::vector<std::string>& header, std::string_view want) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == want) return static_cast<std::uint32_t>(i);
+  }
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (iequals_ascii(trim_ascii(header[i]), trim_ascii(want))) {
+      return static_cast<std::uint32_t>(i);
+    }
+  }
+  return column_mapping::none;
+}
+
+}  // namespace
+
+std::string_view name(lead_field f) noexcept { return kFieldNames[static_cast<std::size_t>(f)]; }
+
+std::optional<lead_field> lead_field_from_name(std::string_view n) noexcept {
+  for (std::size_t i = 0; i < kFieldNames.size(); ++i) {
+    if (kFieldNames[i] == n) return static_cast<lead_field>(i);
+  }
+  return std::nullopt;
+}
+
+std::string normalise_header(std::string_view h) {
+  std::string out;
+  out.reserve(h.size());
+  for (char c : h) {
+    if (c == ' ' || c == '_' || c == '-' || c == '.' || c == '\t') continue;
+    out.push_back(ascii_lower(c));
+  }
+  return out;
+}
+
+boost::system::result<column_mapping> map_columns(const std::vector<std::string>& header,
+                                                  const mapping_options& opts,
+                                                  std::string* message) {
+  column_mapping m;
+  m.header = header;
+  m.field_column.fill(column_mapping::none);
+
+  boost::unordered_flat_map<std::string_view, std::uint32_t> seen;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i].empty()) continue;
+    auto [it, fresh] = seen.emplace(header[i], static_cast<std::uint32_t>(i));
+    if (!fresh) {
+      return fail(message, fmt::format("duplicate header name '{}' in columns {} and {}",
+                                       header[i], it->second + 1, i + 1));
+    }
+  }
+
+  std::vector<bool> taken(header.size(), false);
+  std::array<bool, lead_field_count> fixed{};
+  for (const auto& [field, want] : opts.overrides) {
+    const auto fi = static_cast<std::size_t>(field);
+    fixed[fi] = true;
+    if (want.empty()) continue;
+    const std::uint32_t col = find_header(header, want);
+    if (col == column_mapping::none) {
+      return fail(message, fmt::format("--map {}={}: no such column in the header", name(field),
+                                       want));
+    }
+    if (taken[col]) {
+      return fail(message, fmt::format("--map {}={}: that column is already mapped to another "
+                                       "field", name(field), want));
+    }
+    m.field_column[fi] = col;
+    taken[col] = true;
+  }
+
+  std::vector<std::string> normalised;
+  normalised.reserve(header.size());
+  for (const auto& h : header) normalised.push_back(normalise_header(h));
+  for (const auto& syn : synonym_table()) {
+    const auto fi = static_cast<std::size_t>(syn.field);
+    if (fixed[fi]) continue;
+    for (std::string_view want : syn.names) {
+      const std::string want_norm = normalise_header(want);
+      auto hit = std::find_if(normalised.begin(), normalised.end(), [&](const std::string& n) {
+        const auto col = static_cast<std::size_t>(&n - normalised.data());
+        return !taken[col] && n == want_norm;
+      });
+      if (hit != normalised.end()) {
+        const auto col = static_cast<std::uint32_t>(hit - normalised.begin());
+        m.field_column[fi] = col;
+        taken[col] = true;
+        break;
+      }
+    }
+  }
+  if (m.column(lead_field::email) == column_mapping::none) {
+    return fail(message, "no email column: the header has none of the usual names (Email, "
+                         "E-mail Address, Work Email, ...); name it with --map email=HEADER");
+  }
+
+  std::vector<bool> wanted(header.size(), opts.only_custom.empty());
+  for (const auto& want : opts.only_custom) {
+    const std::uint32_t col = find_header(header, want);
+    if (col == column_mapping::none) {
+      return fail(message, fmt::format("--custom-field {}: no such column in the header", want));
+    }
+    wanted[col] = true;
+  }
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (taken[i]) continue;
+    const auto col = static_cast<std::uint32_t>(i);
+    if (opts.no_custom_fields || !wanted[i]) {
+      m.ignored_columns.push_back(col);
+    } else if (trim_ascii(header[i]).empty()) {
+      m.ignored_columns.push_back(col);
+      m.warnings.push_back(fmt::format("column {} has no header name: ignored", i + 1));
+    } else if (m.custom_columns.size() >= max_custom_fields) {
+      m.ignored_columns.push_back(col);
+      m.warnings.push_back(fmt::format("column {} '{}': over the limit of {} custom fields per "
+                                       "lead: ignored", i + 1, header[i], max_custom_fields));
+    } else {
+      m.custom_columns.push_back(col);
+    }
+  }
+  return m;
+}
+
+std::string column_mapping::describe() const {
+  std::string out;
+  for (std::size_t f = 0; f < lead_field_count; ++f) {
+    const std::uint32_t col = field_column[f];
+    if (col == none) continue;
+    out += fmt::format("  {:<16} <- {}\n", kFieldNames[f], header[col]);
+  }
+  if (!custom_columns.empty()) {
+    out += "  custom_fields    <- ";
+    for (std::size_t i = 0; i < custom_columns.size(); ++i) {
+      if (i != 0) out += ", ";
+      out += header[custom_columns[i]];
+    }
+    out += "\n";
+  }
+  if (!ignored_columns.empty()) {
+    out += "  ignored          :  ";
+    for (std::size_t i = 0; i < ignored_columns.size(); ++i) {
+      if (i != 0) out += ", ";
+      out += header[ignored_columns[i]].empty() ? fmt::format("(column {})", ignored_columns[i] + 1)
+                                                : header[ignored_columns[i]];
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+lead_mapper::lead_mapper(column_mapping m) : mapping_(std::move(m)) {
+  scratch_.resize(lead_field_count + mapping_.custom_columns.size());
+}
+
+std::string_view lead_mapper::clean(std::string_view v, bool& repaired) {
+  v = trim_ascii(v);
+  if (utf8::is_valid(v)) return v;
+  std::string& buf = scratch_[scratch_used_++];
+  buf.clear();
+  utf8::append_repaired(buf, v);
+  repaired = true;
+  return buf;
+}
+
+void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out) {
+  scratch_used_ = 0;
+  out.repaired_encoding = false;
+  out.custom.clear();
+  const auto cell = [&](std::uint32_t col) -> std::string_view {
+    return col < fields.size() ? fields[col] : std::string_view{};
+  };
+  for (std::size_t f = 0; f < lead_field_count; ++f) {
+    const std::uint32_t col = mapping_.field_column[f];
+    if (col == column_mapping::none) {
+      out.field[f] = {};
+    } else if (f == static_cast<std::size_t>(lead_field::email)) {
+      out.field[f] = cell(col);
+    } else {
+      out.field[f] = clean(cell(col), out.repaired_encoding);
+    }
+  }
+  for (std::uint32_t col : mapping_.custom_columns) {
+    std::string_view v = clean(cell(col), out.repaired_encoding);
+    if (!v.empty()) out.custom.push_back({mapping_.header[col], v});
+  }
+}
+
+}  // namespace leadpipe

@@ -1,0 +1,133 @@
+#include "leadpipe/mapping.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace leadpipe;
+
+namespace {
+column_mapping must_map(const std::vector<std::string>& header, const mapping_options& o = {}) {
+  std::string msg;
+  auto r = map_columns(header, o, &msg);
+  INFO(msg);
+  REQUIRE(r.has_value());
+  return *r;
+}
+std::string mapped(const column_mapping& m, lead_field f) {
+  return m.column(f) == column_mapping::none ? std::string("-") : m.header[m.column(f)];
+}
+}  // namespace
+
+TEST_CASE("apollo-style export headers are auto-detected") {
+  auto m = must_map({"First Name", "Last Name", "Title", "Company Name", "Email", "Email Status",
+                     "Mobile Phone", "Person Linkedin Url", "Website", "City", "State",
+                     "Country", "Company Linkedin Url"});
+  CHECK(mapped(m, lead_field::email) == "Email");
+  CHECK(mapped(m, lead_field::first_name) == "First Name");
+  CHECK(mapped(m, lead_field::last_name) == "Last Name");
+  CHECK(mapped(m, lead_field::company_name) == "Company Name");
+  CHECK(mapped(m, lead_field::phone_number) == "Mobile Phone");
+  CHECK(mapped(m, lead_field::linkedin_profile) == "Person Linkedin Url");
+  CHECK(mapped(m, lead_field::website) == "Website");
+  CHECK(mapped(m, lead_field::location) == "City");
+  CHECK(mapped(m, lead_field::company_url) == "-");
+  std::vector<std::string> custom;
+  for (auto c : m.custom_columns) custom.push_back(m.header[c]);
+  CHECK(custom == std::vector<std::string>{"Title", "Email Status", "State", "Country",
+                                           "Company Linkedin Url"});
+}
+
+TEST_CASE("synonyms ignore case, spaces, underscores and dashes") {
+  auto m = must_map({"E-mail Address", "GIVEN_NAME", "surname", "Organization",
+                     "company-website", "mobile phone"});
+  CHECK(mapped(m, lead_field::email) == "E-mail Address");
+  CHECK(mapped(m, lead_field::first_name) == "GIVEN_NAME");
+  CHECK(mapped(m, lead_field::last_name) == "surname");
+  CHECK(mapped(m, lead_field::company_name) == "Organization");
+  CHECK(mapped(m, lead_field::website) == "company-website");
+  CHECK(mapped(m, lead_field::phone_number) == "mobile phone");
+  CHECK(must_map({"Work Email"}).column(lead_field::email) == 0);
+  CHECK(must_map({"x", "email_address"}).column(lead_field::email) == 1);
+}
+
+TEST_CASE("the better synonym wins over the leftmost column") {
+  auto m = must_map({"Personal Email", "Email", "Phone", "Mobile Phone"});
+  CHECK(mapped(m, lead_field::email) == "Email");
+  CHECK(mapped(m, lead_field::phone_number) == "Phone");
+  std::vector<std::string> custom;
+  for (auto c : m.custom_columns) custom.push_back(m.header[c]);
+  CHECK(custom == std::vector<std::string>{"Personal Email", "Mobile Phone"});
+}
+
+TEST_CASE("--map overrides, and an empty override unmaps a field") {
+  mapping_options o;
+  o.overrides = {{lead_field::email, "Contact"}, {lead_field::location, ""}};
+  auto m = must_map({"Email", "Contact", "City"}, o);
+  CHECK(mapped(m, lead_field::email) == "Contact");
+  CHECK(mapped(m, lead_field::location) == "-");
+  CHECK(m.custom_columns.size() == 2);  // Email and City become custom fields
+  o.overrides = {{lead_field::email, "contact"}};  // case-insensitive fallback
+  CHECK(mapped(must_map({"Contact"}, o), lead_field::email) == "Contact");
+}
+
+TEST_CASE("mapping errors name the problem") {
+  std::string msg;
+  CHECK_FALSE(map_columns({"Name", "Company"}, {}, &msg).has_value());
+  CHECK(msg.find("no email column") != std::string::npos);
+  CHECK_FALSE(map_columns({"Email", "Note", "Note"}, {}, &msg).has_value());
+  CHECK(msg.find("duplicate header name 'Note'") != std::string::npos);
+  mapping_options o;
+  o.overrides = {{lead_field::first_name, "Nope"}};
+  CHECK_FALSE(map_columns({"Email"}, o, &msg).has_value());
+  CHECK(msg.find("--map first_name=Nope") != std::string::npos);
+  mapping_options c;
+  c.only_custom = {"Missing"};
+  CHECK_FALSE(map_columns({"Email"}, c, &msg).has_value());
+  CHECK(msg.find("--custom-field Missing") != std::string::npos);
+}
+
+TEST_CASE("custom field selection") {
+  mapping_options none;
+  none.no_custom_fields = true;
+  auto m = must_map({"Email", "Title", "Tier"}, none);
+  CHECK(m.custom_columns.empty());
+  CHECK(m.ignored_columns.size() == 2);
+  mapping_options only;
+  only.only_custom = {"Tier"};
+  auto m2 = must_map({"Email", "Title", "Tier"}, only);
+  REQUIRE(m2.custom_columns.size() == 1);
+  CHECK(m2.header[m2.custom_columns[0]] == "Tier");
+}
+
+TEST_CASE("blank header names are ignored and the custom field cap holds") {
+  std::vector<std::string> header{"Email", ""};
+  for (int i = 0; i < 205; ++i) header.push_back("c" + std::to_string(i));
+  auto m = must_map(header);
+  CHECK(m.custom_columns.size() == max_custom_fields);
+  CHECK(m.ignored_columns.size() == 1 + 5);
+  CHECK(m.warnings.size() == 6);
+}
+
+TEST_CASE("lead_mapper keeps the email raw, trims and repairs others, drops empty customs") {
+  auto m = must_map({"Email", "First Name", "Title", "Notes"});
+  lead_mapper mapper(m);
+  lead_view v;
+  std::vector<std::string_view> row{"  Ana@X.io ", " Ana ", "", "caf\xE9"};
+  mapper.map(row, v);
+  CHECK(v.get(lead_field::email) == "  Ana@X.io ");
+  CHECK(v.get(lead_field::first_name) == "Ana");
+  CHECK(v.repaired_encoding);
+  REQUIRE(v.custom.size() == 1);
+  CHECK(v.custom[0].key == "Notes");
+  CHECK(v.custom[0].value == "caf\xEF\xBF\xBD");
+  std::vector<std::string_view> short_row{"b@y.io"};
+  mapper.map(short_row, v);
+  CHECK(v.get(lead_field::first_name).empty());
+  CHECK(v.custom.empty());
+  CHECK_FALSE(v.repaired_encoding);
+}
+
+TEST_CASE("describe lists the mapping") {
+  auto m = must_map({"Email", "Title"});
+  CHECK(m.describe().find("email            <- Email") != std::string::npos);
+  CHECK(m.describe().find("custom_fields    <- Title") != std::string::npos);
+}
