@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone: installs what is needed, builds, runs every test
+# (unit + integration against the simulator on loopback), then rebuilds under AddressSanitizer +
+# UndefinedBehaviorSanitizer and runs the suite again. Exits non-zero when any test fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+
+echo "== build (RelWithDebInfo)"
+bash scripts/build.sh "$root/build"
+echo "== tests"
+ctest --test-dir "$root/build" --output-on-failure -j 2
+
+echo "== build (address;undefined sanitizers)"
+bash scripts/build.sh "$root/build-asan" -DLEADPIPE_SANITIZE='address;undefined' \
+  -DCMAKE_BUILD_TYPE=Debug -DLEADPIPE_BUILD_BENCH=OFF
+echo "== tests under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$root/build-asan" --output-on-failure -j 2

@@ -1,0 +1,93 @@
+#include "leadpipe/output_file.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+using namespace leadpipe;
+namespace fs = std::filesystem;
+
+namespace {
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+fs::path temp_dir() {
+  auto d = fs::temp_directory_path() / ("leadpipe_output_test_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+std::string cell(std::string_view v, bool neutralise = true) {
+  std::string out;
+  append_csv_cell(out, v, neutralise);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("csv cells are quoted only when needed") {
+  CHECK(cell("plain") == "plain");
+  CHECK(cell("a,b") == "\"a,b\"");
+  CHECK(cell("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(cell("two\nlines") == "\"two\nlines\"");
+  CHECK(cell(" padded") == "\" padded\"");
+  CHECK(cell("") == "");
+}
+
+TEST_CASE("formulas are neutralised, phone numbers and numbers are not") {
+  CHECK(looks_like_formula("=SUM(A1:A9)"));
+  CHECK(looks_like_formula("@cmd"));
+  CHECK(looks_like_formula("+cmd|' /C calc'!A0"));
+  CHECK(looks_like_formula("-2+3"));
+  CHECK(looks_like_formula("\t=1"));
+  CHECK(looks_like_formula("-"));
+  CHECK_FALSE(looks_like_formula("+1 (555) 010-0199"));
+  CHECK_FALSE(looks_like_formula("-12.5"));
+  CHECK_FALSE(looks_like_formula("Ana"));
+  CHECK_FALSE(looks_like_formula(""));
+  CHECK(cell("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"");
+  CHECK(cell("=1", false) == "=1");
+}
+
+TEST_CASE("output_file writes, appends and renames atomically") {
+  const auto dir = temp_dir();
+  const auto path = (dir / "a.csv").string();
+  {
+    output_file f(path, true);
+    f.write("hello,");
+    CHECK_FALSE(fs::exists(path));  // still under its .tmp name
+    f.write(std::string(3 << 20, 'x'));  // larger than the buffer
+    f.close();
+  }
+  CHECK(fs::file_size(path) == 6 + (3u << 20));
+  {
+    auto f = output_file::append_to(path);
+    f.write("!");
+  }
+  const std::string all = slurp(path);
+  CHECK(all.substr(0, 6) == "hello,");
+  CHECK(all.back() == '!');
+  fs::remove_all(dir);
+}
+
+TEST_CASE("output_file reports the file name when it cannot open") {
+  try {
+    output_file f("/nonexistent-dir/x.csv");
+    FAIL("expected output_error");
+  } catch (const output_error& e) {
+    CHECK(std::string(e.what()).find("/nonexistent-dir/x.csv: cannot open for writing") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("output_file turns a full disk into an error") {
+  if (!fs::exists("/dev/full")) return;
+  output_file f("/dev/full");
+  f.write("data");
+  CHECK_THROWS_AS(f.flush(), output_error);
+}
