@@ -16,7 +16,6 @@ constexpr std::array<std::string_view, outcome_count> kNames = {
     "bounced",
     "in_other_campaign",
     "duplicate_in_request",
-    "lead_limit_exhausted",
     "rejected_by_server",
     "server_skipped",
     "not_imported_lead_credit",

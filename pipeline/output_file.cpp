@@ -31,6 +31,10 @@ output_file output_file::append_to(std::string path) {
   f.file_ = std::fopen(f.path_.c_str(), "ab");
   if (f.file_ == nullptr) f.fail("cannot open for appending");
   f.owns_ = true;
+  if (std::fseek(f.file_, 0, SEEK_END) != 0) f.fail("cannot seek");
+  const long end = std::ftell(f.file_);
+  if (end < 0) f.fail("cannot tell the file size");
+  f.written_ = static_cast<std::uint64_t>(end);
   f.buf_.reserve(kBufferSize);
   return f;
 }
@@ -40,7 +44,8 @@ output_file::output_file(output_file&& other) noexcept
       tmp_path_(std::move(other.tmp_path_)),
       file_(std::exchange(other.file_, nullptr)),
       owns_(std::exchange(other.owns_, false)),
-      buf_(std::move(other.buf_)) {}
+      buf_(std::move(other.buf_)),
+      written_(other.written_) {}
 
 output_file::~output_file() {
   if (file_ == nullptr) return;
@@ -57,6 +62,7 @@ void output_file::fail(std::string_view what) const {
 
 void output_file::write_through(std::string_view s) {
   if (std::fwrite(s.data(), 1, s.size(), file_) != s.size()) fail("write failed");
+  written_ += s.size();
 }
 
 void output_file::spill() {
@@ -85,6 +91,12 @@ void output_file::close() {
                                      ec.message()));
     }
   }
+}
+
+void truncate_file(const std::string& path, std::uint64_t size) {
+  std::error_code ec;
+  std::filesystem::resize_file(path, size, ec);
+  if (ec) throw output_error(fmt::format("{}: cannot truncate to {} bytes: {}", path, size, ec.message()));
 }
 
 bool looks_like_formula(std::string_view cell) noexcept {

@@ -28,11 +28,10 @@ enum class outcome : std::uint8_t {
   in_other_campaign,    ///< §7.2 step 7: member of another campaign and cross-campaign is skip
   // Only the server says these.
   duplicate_in_request,  ///< §7.2 step 2 (cannot happen for our batches; kept for accounting)
-  lead_limit_exhausted,  ///< §7.2 step 8 inside an otherwise successful call
   rejected_by_server,    ///< a 400/422 named this lead; reason holds the server's message
   server_skipped,        ///< counted by the server under a reason we cannot pin on one lead
   // Never sent, or sent without an answer that says what happened.
-  not_imported_lead_credit,        ///< the account ran out of lead credit
+  not_imported_lead_credit,        ///< the account ran out of lead credit (§7.2 step 8 included)
   not_imported_retries_exhausted,  ///< the batch ran out of retries (5xx, timeouts, 429s)
   not_imported_stopped,            ///< the job stopped (signal, fatal error) before sending it
   not_imported_auth,               ///< 401/403: the key was refused

@@ -2,6 +2,7 @@
 // Buffered output files for every stage that writes rows (accepted leads, outcomes, rejects) and
 // the CSV cell encoding they share, including the neutralisation of spreadsheet formulas.
 
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -50,6 +51,8 @@ class output_file {
   /// Flushes, closes and (atomic) renames into place. Throws output_error. Idempotent.
   void close();
   [[nodiscard]] const std::string& path() const { return path_; }
+  /// Bytes of the file so far, buffered ones included (for append_to: from the file's start).
+  [[nodiscard]] std::uint64_t size() const { return written_ + buf_.size(); }
 
  private:
   static constexpr std::size_t kBufferSize = std::size_t{1} << 20;
@@ -63,7 +66,12 @@ class output_file {
   std::FILE* file_ = nullptr;
   bool owns_ = false;
   std::string buf_;
+  std::uint64_t written_ = 0;
 };
+
+/// Cuts the file at `path` to `size` bytes (a resumed import drops what its last durable
+/// checkpoint does not cover). Throws output_error.
+void truncate_file(const std::string& path, std::uint64_t size);
 
 /// Appends one CSV cell (RFC 4180, comma-separated): quoted when it holds a comma, quote, CR, LF
 /// or leading/trailing blank, with quotes doubled. When `neutralise` is true a cell a spreadsheet

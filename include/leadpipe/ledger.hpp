@@ -1,0 +1,71 @@
+#pragma once
+// The import's book of outcomes: the one place where rows are settled, shared by the CPU thread
+// (local outcomes) and the network thread (what the server said). It owns the order of writes
+// that makes crash recovery exact: outcome files first, flushed, then the journal record that
+// names how long they were.
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "leadpipe/batch.hpp"
+#include "leadpipe/journal.hpp"
+#include "leadpipe/outcome_files.hpp"
+#include "leadpipe/report.hpp"
+
+namespace leadpipe {
+
+/// The settled outcome of one lead of a batch.
+struct lead_settlement {
+  outcome what = outcome::added;
+  decided_by by = decided_by::server;
+  std::string_view reason;  ///< machine word ("blocked", "confirmed_on_retry", ...)
+  std::string_view detail;  ///< server message or explanation
+};
+
+/// Thread-safe: every method takes an internal mutex. Borrows the report, the files and the
+/// journal, which must outlive it.
+class ledger {
+ public:
+  ledger(report& rep, outcome_files& files, journal_writer* journal);
+
+  /// A row settled locally (CPU thread).
+  void local(const row_result& r);
+  /// The CPU side has processed every row up to `line` (settled locally or handed to a batch).
+  void advance_watermark(std::uint64_t line) {
+    watermark_.store(line, std::memory_order_release);
+  }
+  /// A batch about to be sent (first attempt): journaled without a sync, so that a resumed run
+  /// knows which leads may have landed.
+  void dispatched(const batch& b);
+  /// Every lead of `b` has its final outcome (`settle[i]` for b.leads[i]): writes them, counts
+  /// them, flushes the files and appends the durable journal record (checkpoint = watermark and
+  /// file sizes) when `durable` (false for leads settled because the job is stopping, which a
+  /// resumed run must redo).
+  void settle(const batch& b, std::span<const lead_settlement> settle, bool durable);
+  /// Settles every lead of `b` with the same outcome (not imported, rejected...).
+  void settle_all(const batch& b, outcome what, std::string_view reason, std::string_view detail,
+                  bool durable);
+  /// Writes the journal's finish record (the job needs no resume). Flushes the files first.
+  void finish();
+  /// Flushes the outcome files (no journal record).
+  void flush();
+
+  [[nodiscard]] std::uint64_t settled_leads() const;
+
+ private:
+  journal_checkpoint checkpoint_locked();
+  mutable std::mutex mutex_;
+  report& rep_;
+  outcome_files& files_;
+  journal_writer* journal_;
+  std::atomic<std::uint64_t> watermark_{0};
+  std::uint64_t settled_leads_ = 0;
+  std::string detail_scratch_;
+};
+
+}  // namespace leadpipe

@@ -1,0 +1,141 @@
+#include "cli_common.hpp"
+
+#include <fmt/format.h>
+
+#include "leadpipe/output_file.hpp"
+
+namespace leadpipe::cli {
+
+void add_cpu_flags(CLI::App& cmd, cpu_flags& f) {
+  cmd.add_option("INPUT", f.input, "lead CSV: a path, a .gz file, or - for standard input")
+      ->required();
+  auto* in = "Input";
+  cmd.add_option("--delimiter", f.delimiter,
+                 "field delimiter: , ; | tab (default: detected from the header)")
+      ->group(in);
+  cmd.add_option("--encoding", f.encoding,
+                 "input encoding when not UTF-8, e.g. windows-1252, latin1, utf-16le "
+                 "(a UTF-16 byte-order mark is detected without it)")
+      ->group(in);
+  cmd.add_option("--max-record-bytes", f.max_record_bytes,
+                 "longest record accepted; longer ones are rejected as record_too_long")
+      ->group(in)
+      ->capture_default_str();
+  auto* mp = "Column mapping";
+  cmd.add_option("--map", f.map,
+                 "field=Header: take a lead field (email, first_name, last_name, phone_number, "
+                 "company_name, website, location, linkedin_profile, company_url) from that "
+                 "column; field= leaves it unmapped")
+      ->group(mp);
+  cmd.add_flag("--no-custom-fields", f.no_custom_fields, "keep no custom fields")->group(mp);
+  cmd.add_option("--custom-field", f.custom_field,
+                 "keep only these columns as custom fields (repeatable)")
+      ->group(mp);
+  auto* pol = "Email policy";
+  cmd.add_option("--drop", f.drop,
+                 "risk flags whose leads are dropped, added to the default "
+                 "(disposable,placeholder): role, placeholder, disposable, typo, smtputf8")
+      ->group(pol);
+  cmd.add_option("--keep", f.keep, "risk flags whose leads are kept after all, e.g. disposable")
+      ->group(pol);
+  cmd.add_flag("--fold-provider-aliases", f.fold_provider_aliases,
+               "treat Gmail dots/+tags and provider +tags as the same person when deduplicating")
+      ->group(pol);
+  auto* lists = "Skip lists";
+  cmd.add_option("--block-list", f.block_list,
+                 "emails and domains the server blocks (one per line, or a CSV with an email / "
+                 "domain column)")
+      ->group(lists);
+  cmd.add_option("--unsubscribed", f.unsubscribed, "unsubscribed emails (same format)")
+      ->group(lists);
+  cmd.add_option("--existing", f.existing, "emails already in the campaign (same format)")
+      ->group(lists);
+  auto* outs = "Outputs";
+  cmd.add_option("--out", f.out, "accepted leads in sent form, ready to import (CSV)")->group(outs);
+  cmd.add_option("--outcomes", f.outcomes, "one line per input row with its outcome (CSV)")
+      ->group(outs);
+  cmd.add_option("--rejects", f.rejects, "every row not accepted, with reason and raw text (CSV)")
+      ->group(outs);
+  cmd.add_option("--report", f.report, "JSON report (schema in the README); - for standard output")
+      ->group(outs);
+  cmd.add_flag("--progress", f.progress, "draw progress on standard error even when not a terminal")
+      ->group(outs);
+  cmd.add_flag("--no-progress", f.no_progress, "never draw progress")->group(outs);
+}
+
+namespace {
+
+char parse_delimiter(const std::string& d) {
+  if (d.empty()) return 0;
+  if (d == "tab" || d == "\\t" || d == "\t") return '\t';
+  if (d == "," || d == ";" || d == "|") return d[0];
+  if (d == "comma") return ',';
+  if (d == "semicolon") return ';';
+  if (d == "pipe") return '|';
+  throw CLI::ValidationError("--delimiter", "must be one of , ; | tab (got '" + d + "')");
+}
+
+std::uint8_t flags_of(const std::string& list, const char* flag) {
+  if (list.empty()) return 0;
+  std::string msg;
+  auto r = parse_flags(list, &msg);
+  if (!r) throw CLI::ValidationError(flag, msg);
+  return *r;
+}
+
+}  // namespace
+
+cpu_options to_options(const cpu_flags& f) {
+  cpu_options o;
+  o.input = f.input;
+  o.source.encoding = f.encoding;
+  o.csv.delimiter = parse_delimiter(f.delimiter);
+  o.csv.max_record_bytes = f.max_record_bytes;
+  for (const auto& m : f.map) {
+    const auto eq = m.find('=');
+    if (eq == std::string::npos) {
+      throw CLI::ValidationError("--map", "expects field=Header (got '" + m + "')");
+    }
+    const auto field = lead_field_from_name(m.substr(0, eq));
+    if (!field) {
+      throw CLI::ValidationError("--map", "unknown lead field '" + m.substr(0, eq) +
+                                              "' (email, first_name, last_name, phone_number, "
+                                              "company_name, website, location, "
+                                              "linkedin_profile, company_url)");
+    }
+    o.mapping.overrides.emplace_back(*field, m.substr(eq + 1));
+  }
+  o.mapping.no_custom_fields = f.no_custom_fields;
+  o.mapping.only_custom = f.custom_field;
+  if (f.no_custom_fields && !f.custom_field.empty()) {
+    throw CLI::ValidationError("--custom-field", "cannot be combined with --no-custom-fields");
+  }
+  o.drop_flags = static_cast<std::uint8_t>((risk::dropped_by_default | flags_of(f.drop, "--drop")) &
+                                           ~flags_of(f.keep, "--keep"));
+  o.email.fold_provider_aliases = f.fold_provider_aliases;
+  o.block_list = f.block_list;
+  o.unsubscribed = f.unsubscribed;
+  o.existing = f.existing;
+  o.progress = f.no_progress ? progress_mode::off
+                             : (f.progress ? progress_mode::on : progress_mode::automatic);
+  return o;
+}
+
+void write_report(const std::string& path, const report& rep) {
+  if (path.empty()) return;
+  output_file out(path, path != "-");
+  out.write(rep.to_json());
+  out.close();
+}
+
+std::string summary(const report& rep) {
+  std::string s = fmt::format("leadpipe: {} rows in {:.2f} s", rep.rows_read(), rep.seconds());
+  for (std::size_t i = 0; i < outcome_count; ++i) {
+    const auto o = static_cast<outcome>(i);
+    if (rep.outcomes()[o] != 0) s += fmt::format("\n  {:<32} {:>12}", name(o), rep.outcomes()[o]);
+  }
+  if (!rep.balanced()) s += "\n  WARNING: outcomes do not add up to rows read";
+  return s;
+}
+
+}  // namespace leadpipe::cli

@@ -1,0 +1,57 @@
+#pragma once
+// Shared pieces of the `leadpipe` subcommands: the CPU-side flags every input-reading command
+// takes (input, mapping, policy, lists, outputs), exit codes, and the error-to-exit mapping.
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "leadpipe/pipeline.hpp"
+
+namespace leadpipe::cli {
+
+/// Exit codes, documented in the README.
+enum exit_code : int {
+  exit_ok = 0,            ///< everything done
+  exit_not_imported = 1,  ///< done, but some leads were not imported (import)
+  exit_usage = 2,         ///< bad flags or arguments
+  exit_fatal = 3,         ///< the run could not start or could not continue
+};
+
+/// The flags of the CPU stages, as given, before they are checked and turned into cpu_options.
+struct cpu_flags {
+  std::string input;
+  std::string delimiter;
+  std::string encoding;
+  std::size_t max_record_bytes = std::size_t{1} << 20;
+  std::vector<std::string> map;
+  bool no_custom_fields = false;
+  std::vector<std::string> custom_field;
+  std::string drop;
+  std::string keep;
+  bool fold_provider_aliases = false;
+  std::string block_list;
+  std::string unsubscribed;
+  std::string existing;
+  std::string out;
+  std::string outcomes;
+  std::string rejects;
+  std::string report = "";
+  bool progress = false;
+  bool no_progress = false;
+};
+
+/// Registers the CPU flags on `cmd` (INPUT positional included).
+void add_cpu_flags(CLI::App& cmd, cpu_flags& f);
+
+/// Checks the flags and builds cpu_options. Throws CLI::ValidationError with a clear message.
+[[nodiscard]] cpu_options to_options(const cpu_flags& f);
+
+/// Writes the report JSON to `path` ("-" = standard output; empty = nowhere). Throws output_error.
+void write_report(const std::string& path, const report& rep);
+
+/// A short human summary of a report for standard error.
+[[nodiscard]] std::string summary(const report& rep);
+
+}  // namespace leadpipe::cli

@@ -1,0 +1,55 @@
+#include "validate_cmd.hpp"
+
+#include <cstdio>
+#include <optional>
+
+#include <fmt/format.h>
+
+namespace leadpipe::cli {
+
+void add_validate(CLI::App& app, validate_args& a) {
+  auto* cmd = app.add_subcommand(
+      "validate",
+      "Read a lead CSV, validate and deduplicate every row, drop what the server would skip, "
+      "and write clean leads, per-row outcomes and a report. Sends nothing.");
+  add_cpu_flags(*cmd, a.flags);
+  a.cmd = cmd;
+}
+
+int run_validate(const validate_args& a) {
+  const cpu_options opts = to_options(a.flags);
+  report rep("validate");
+  rep.start_clock();
+  cpu_pipeline pipe(opts, rep);
+  std::fputs(fmt::format("leadpipe: {}: columns\n{}", opts.input, pipe.mapping().describe()).c_str(),
+             stderr);
+  for (const auto& w : rep.warnings) std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
+  rep.settings["drop"] = [&] {
+    std::string s;
+    for (unsigned bit = 0; bit < 8; ++bit) {
+      const auto f = static_cast<std::uint8_t>(1U << bit);
+      if ((opts.drop_flags & f) == 0) continue;
+      if (!s.empty()) s += ",";
+      s += flag_name(f);
+    }
+    return s;
+  }();
+  rep.settings["fold_provider_aliases"] = opts.email.fold_provider_aliases ? "true" : "false";
+
+  outcome_files files(a.flags.outcomes, a.flags.rejects);
+  std::optional<csv_lead_writer> out;
+  counting_sink counter;
+  if (!a.flags.out.empty()) out.emplace(a.flags.out, pipe.mapping());
+  lead_sink& sink = out ? static_cast<lead_sink&>(*out) : counter;
+  file_outcome_sink outcomes(files, rep);
+  pipe.run(sink, outcomes, rep);
+  files.close();
+  if (out) out->close();
+  rep.stop_clock();
+  rep.exit_code = exit_ok;
+  write_report(a.flags.report, rep);
+  std::fputs((summary(rep) + "\n").c_str(), stderr);
+  return exit_ok;
+}
+
+}  // namespace leadpipe::cli

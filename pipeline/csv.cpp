@@ -1,0 +1,492 @@
+// csv_reader: record splitting over one block buffer filled from the byte_source. Records are
+// parsed in place; a record cut by the end of the buffer is moved to the front and parsed again
+// once more data is in, which keeps the parser free of suspended state.
+#include "leadpipe/csv.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace leadpipe {
+namespace {
+
+// Bytes asked of the source per fill: small enough that the block is still in L2 cache when the
+// parser reaches it, large enough to amortise the calls.
+constexpr std::size_t read_block = std::size_t{256} << 10;
+constexpr std::size_t load_padding = 64;  // delim_finder loads 64 bytes at any position
+constexpr std::size_t max_record_limit = std::size_t{1} << 30;
+
+// Finds delimiters and LFs through 64-byte bit masks. One finder serves the ascending calls of
+// one scan, so a short field costs a bit scan of the cached mask rather than fresh loads. Loads
+// reach up to 63 bytes past `end`, which the buffer's padding makes safe; hits there are clamped.
+class delim_finder {
+ public:
+  explicit delim_finder(char delim) noexcept : delim_(delim) {}
+
+  // First delimiter or LF in [p, end), or end. `p` must not go below an earlier call's `p`.
+  const char* find(const char* p, const char* end) noexcept {
+    if (cached_ && p < block_ + 64) {
+      const std::uint64_t m = mask_ & (~std::uint64_t{0} << (p - block_));
+      if (m != 0) return std::min(block_ + std::countr_zero(m), end);
+      p = block_ + 64;
+    }
+    for (; p < end; p += 64) {
+      block_ = p;
+      mask_ = masks(p);
+      cached_ = true;
+      if (mask_ != 0) return std::min(p + std::countr_zero(mask_), end);
+    }
+    return end;
+  }
+
+ private:
+  [[nodiscard]] std::uint64_t masks(const char* p) const noexcept {
+    std::uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i d = _mm_set1_epi8(delim_);
+    const __m128i lf = _mm_set1_epi8('\n');
+    for (unsigned i = 0; i < 4; ++i) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + std::size_t{16} * i));
+      const auto bits = static_cast<std::uint32_t>(
+          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, d), _mm_cmpeq_epi8(x, lf))));
+      m |= std::uint64_t{bits} << (16 * i);
+    }
+#else
+    for (unsigned i = 0; i < 64; ++i) {
+      if (p[i] == delim_ || p[i] == '\n') m |= std::uint64_t{1} << i;
+    }
+#endif
+    return m;
+  }
+
+  char delim_;
+  bool cached_ = false;
+  const char* block_ = nullptr;
+  std::uint64_t mask_ = 0;
+};
+
+const char* find_quote(const char* p, const char* end) noexcept {
+  return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+}
+
+std::uint64_t count_lf(const char* p, const char* end) noexcept {
+  return static_cast<std::uint64_t>(std::count(p, end, '\n'));
+}
+
+// A CR right before the LF (or before the end of input) belongs to the line ending.
+const char* before_cr(const char* first, const char* t) noexcept {
+  return (t > first && t[-1] == '\r') ? t - 1 : t;
+}
+
+// The end of a field's text that stops at `t` (a delimiter, an LF or the end of data).
+const char* field_end(const char* first, const char* t, const char* end) noexcept {
+  return (t == end || *t == '\n') ? before_cr(first, t) : t;
+}
+
+// Cuts `n` back so that a UTF-8 sequence is not split at the cut (at most 3 bytes).
+std::size_t char_boundary(const char* s, std::size_t n, std::size_t len) noexcept {
+  if (n >= len) return len;
+  std::size_t cut = n;
+  while (cut > 0 && n - cut < 3 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U) --cut;
+  return (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U ? n : cut;
+}
+
+// error_category's destructor is protected and non-virtual by design (categories are never
+// deleted through a base pointer); -Wnon-virtual-dtor cannot see that.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class csv_category_impl final : public boost::system::error_category {
+ public:
+  [[nodiscard]] const char* name() const noexcept override { return "leadpipe.csv"; }
+  [[nodiscard]] std::string message(int ev) const override {
+    switch (static_cast<csv_errc>(ev)) {
+      case csv_errc::empty_input:
+        return "empty input (no header line)";
+      case csv_errc::bad_header:
+        return "bad header line";
+      case csv_errc::bad_options:
+        return "bad csv options";
+    }
+    return "unknown csv error";
+  }
+};
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+enum class csv_reader::skip_state : std::uint8_t { field_start, unquoted, quoted, quote_seen };
+
+struct csv_reader::scan_result {
+  enum class status : std::uint8_t { complete, need_more, unterminated };
+  status st = status::need_more;
+  const char* content_end = nullptr;  // end of the record's text, line ending excluded
+  const char* next = nullptr;         // first byte after the record
+  std::uint64_t newlines = 0;         // LFs inside quoted fields
+  bool terminated = false;            // ended by an LF rather than the end of input
+};
+
+std::string_view to_string(csv_error e) noexcept {
+  switch (e) {
+    case csv_error::none:
+      return "ok";
+    case csv_error::unterminated_quote:
+      return "unterminated quote";
+    case csv_error::record_too_long:
+      return "record too long";
+    case csv_error::too_few_fields:
+      return "too few fields";
+    case csv_error::too_many_fields:
+      return "too many fields";
+  }
+  return "unknown";
+}
+
+const boost::system::error_category& csv_category() noexcept {
+  static const csv_category_impl category;
+  return category;
+}
+
+boost::system::error_code make_error_code(csv_errc e) noexcept {
+  return {static_cast<int>(e), csv_category()};
+}
+
+csv_reader::csv_reader(byte_source source, const csv_options& options)
+    : source_(std::move(source)),
+      options_(options),
+      // A partial record of up to max_record_bytes + 1 (its CR) is kept while a block is read.
+      capacity_(options.max_record_bytes + 2 + read_block),
+      buf_(new char[capacity_ + load_padding]()),
+      scratch_(new char[capacity_]) {}
+
+csv_reader::csv_reader(csv_reader&&) noexcept = default;
+csv_reader& csv_reader::operator=(csv_reader&&) noexcept = default;
+csv_reader::~csv_reader() = default;
+
+boost::system::result<csv_reader> csv_reader::open(byte_source source, const csv_options& options,
+                                                   std::string* message) {
+  const char d = options.delimiter;
+  const char* bad = nullptr;
+  if (d == '"' || d == '\n' || d == '\r') bad = "the delimiter cannot be a quote, CR or LF";
+  if (options.max_record_bytes == 0 || options.max_record_bytes > max_record_limit) {
+    bad = "max_record_bytes must be between 1 byte and 1 GiB";
+  }
+  if (bad != nullptr) {
+    if (message != nullptr) *message = fmt::format("{}: {}", source.name(), bad);
+    return make_error_code(csv_errc::bad_options);
+  }
+  csv_reader reader(std::move(source), options);
+  std::string why;
+  if (const auto ec = reader.read_header(why); ec) {
+    if (message != nullptr) *message = fmt::format("{}: {}", reader.source_.name(), why);
+    return ec;
+  }
+  return {std::move(reader)};
+}
+
+void csv_reader::fill() {
+  if (pos_ > 0) {
+    std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
+    base_offset_ += pos_;
+    end_ -= pos_;
+    pos_ = 0;
+  }
+  const std::size_t got = source_.read(buf_.get() + end_, std::min(read_block, capacity_ - end_));
+  if (got == 0) eof_ = true;
+  end_ += got;
+}
+
+// Inlined by force: it runs once per field, and GCC otherwise keeps the call for the sake of
+// push_back's (cold) growth path.
+[[gnu::always_inline]] inline void csv_reader::emit(std::string_view field) {
+  if (field_count_ < keep_fields_) {
+    fields_.push_back(field);
+  } else if (!field.empty()) {
+    extra_nonempty_ = true;
+  }
+  ++field_count_;
+}
+
+// Copies the quoted content [first, last) into scratch with each "" turned into ", and returns
+// the end of the copy; the caller appends any text that followed the closing quote.
+char* csv_reader::unescape(const char* first, const char* last, std::size_t scratch_start) {
+  char* out = scratch_.get() + scratch_start;
+  while (first < last) {
+    const char* q = find_quote(first, last);
+    const char* seg_end = q == nullptr ? last : q + 1;  // keep one quote of the pair
+    std::memcpy(out, first, static_cast<std::size_t>(seg_end - first));
+    out += seg_end - first;
+    first = q == nullptr ? last : q + 2;
+  }
+  return out;
+}
+
+csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
+  using status = scan_result::status;
+  const char* const start = p;
+  const char* const end = buf_.get() + end_;
+  fields_.clear();
+  field_count_ = 0;
+  extra_nonempty_ = false;
+  scratch_used_ = 0;
+  std::uint64_t newlines = 0;
+  delim_finder finder(delim);
+  for (;;) {
+    const char* t = nullptr;  // the delimiter or LF after this field, or end
+    if (p < end && *p == '"') {
+      const char* const first = p + 1;
+      const char* q = first;
+      const char* close = nullptr;
+      bool doubled = false;
+      for (;;) {
+        close = find_quote(q, end);
+        if (close == nullptr) {
+          return {eof_ ? status::unterminated : status::need_more, end, end,
+                  newlines + count_lf(q, end), false};
+        }
+        newlines += count_lf(q, close);
+        if (close + 1 == end && !eof_) return {};  // "" or a closing quote? more data decides
+        if (close + 1 == end || close[1] != '"') break;
+        doubled = true;
+        q = close + 2;
+      }
+      t = finder.find(close + 1, end);
+      if (t == end && !eof_) return {};
+      const char* const tail_end = field_end(close + 1, t, end);
+      if (!doubled && tail_end == close + 1) {
+        emit({first, static_cast<std::size_t>(close - first)});
+      } else {
+        const std::size_t at = scratch_used_;
+        char* out = unescape(first, close, at);
+        std::memcpy(out, close + 1, static_cast<std::size_t>(tail_end - (close + 1)));
+        out += tail_end - (close + 1);
+        scratch_used_ = static_cast<std::size_t>(out - scratch_.get());
+        emit({scratch_.get() + at, scratch_used_ - at});
+      }
+    } else {
+      t = finder.find(p, end);
+      if (t == end && !eof_) return {};
+      emit({p, static_cast<std::size_t>(field_end(p, t, end) - p)});
+    }
+    if (t == end) return {status::complete, before_cr(start, end), end, newlines, false};
+    if (*t == '\n') return {status::complete, before_cr(start, t), t + 1, newlines, true};
+    p = t + 1;
+  }
+}
+
+// The delimiter that splits the header line into the most fields wins. Record boundaries can
+// depend on the delimiter (a quote opens a field only at its start), so each one gets a full scan.
+csv_reader::delimiter_choice csv_reader::choose_delimiter() {
+  static constexpr std::array<char, 4> candidates = {',', ';', '\t', '|'};
+  const std::span<const char> tries =
+      options_.delimiter != 0 ? std::span<const char>(&options_.delimiter, 1) : candidates;
+  delimiter_choice choice;
+  std::size_t best_count = 0;
+  for (const char d : tries) {
+    const scan_result s = scan(buf_.get() + pos_, d);
+    if (s.st == scan_result::status::need_more) {
+      // Past the limit this delimiter cannot give a usable header, but another one still may.
+      if (end_ - pos_ > options_.max_record_bytes + 1) {
+        choice.too_long = true;
+        continue;
+      }
+      choice.need_more = true;
+      return choice;
+    }
+    if (s.st == scan_result::status::complete && field_count_ > best_count) {
+      choice.delimiter = d;
+      best_count = field_count_;
+    }
+  }
+  return choice;
+}
+
+boost::system::error_code csv_reader::read_header(std::string& message) {
+  const auto bad_header = [&](std::string why) {
+    message = fmt::format("line {}: {}", line_, why);
+    return make_error_code(csv_errc::bad_header);
+  };
+  keep_fields_ = options_.max_columns + 1;  // bounds memory on absurd headers
+  for (;;) {
+    if (pos_ == end_) {
+      if (eof_) {
+        message = "empty input (no header line)";
+        return make_error_code(csv_errc::empty_input);
+      }
+      fill();
+      continue;
+    }
+    const delimiter_choice choice = choose_delimiter();
+    if (choice.need_more) {
+      fill();
+      continue;
+    }
+    const auto too_long =
+        fmt::format("header line longer than {} bytes", options_.max_record_bytes);
+    if (choice.delimiter == 0) {
+      return bad_header(choice.too_long ? too_long : "unterminated quote in the header line");
+    }
+    const scan_result s = scan(buf_.get() + pos_, choice.delimiter);
+    const auto length = static_cast<std::size_t>(s.content_end - (buf_.get() + pos_));
+    if (length == 0) {
+      ++blank_lines_;
+      pos_ = static_cast<std::size_t>(s.next - buf_.get());
+      line_ += s.newlines + (s.terminated ? 1 : 0);
+      continue;
+    }
+    if (length > options_.max_record_bytes) return bad_header(too_long);
+    if (field_count_ > options_.max_columns) {
+      return bad_header(fmt::format("header has more than {} columns", options_.max_columns));
+    }
+    delimiter_ = choice.delimiter;
+    header_.assign(fields_.begin(), fields_.end());
+    while (!header_.empty() && header_.back().empty()) header_.pop_back();
+    if (header_.empty()) return bad_header("the header line has no column names");
+    header_line_ = line_;
+    pos_ = static_cast<std::size_t>(s.next - buf_.get());
+    line_ += s.newlines + (s.terminated ? 1 : 0);
+    keep_fields_ = header_.size();
+    fields_.clear();
+    fields_.shrink_to_fit();
+    fields_.reserve(keep_fields_);
+    return {};
+  }
+}
+
+bool csv_reader::next(csv_record& record) {
+  using status = scan_result::status;
+  for (;;) {
+    if (pos_ == end_) {
+      if (eof_) return false;
+      fill();
+      continue;
+    }
+    const char* const start = buf_.get() + pos_;
+    const scan_result s = scan(start, delimiter_);
+    if (s.st == status::need_more) {
+      if (end_ - pos_ > options_.max_record_bytes + 1) {
+        skip_long_record(record);
+        return true;
+      }
+      fill();
+      continue;
+    }
+    if (s.content_end == start && s.st == status::complete) {
+      ++blank_lines_;
+      pos_ = static_cast<std::size_t>(s.next - buf_.get());
+      line_ += s.newlines + (s.terminated ? 1 : 0);
+      continue;
+    }
+    csv_error error = csv_error::none;
+    if (s.st == status::unterminated) {
+      error = csv_error::unterminated_quote;
+    } else if (static_cast<std::size_t>(s.content_end - start) > options_.max_record_bytes) {
+      error = csv_error::record_too_long;
+    } else if (field_count_ < header_.size()) {
+      error = csv_error::too_few_fields;
+    } else if (extra_nonempty_) {
+      error = csv_error::too_many_fields;
+    }
+    finish(record, s, error);
+    return true;
+  }
+}
+
+void csv_reader::finish(csv_record& record, const scan_result& s, csv_error error) {
+  const char* const start = buf_.get() + pos_;
+  const auto length = static_cast<std::size_t>(s.content_end - start);
+  const std::size_t kept = char_boundary(start, options_.max_raw_bytes, length);
+  record.line = line_;
+  record.end_line = line_ + s.newlines;
+  record.offset = base_offset_ + pos_;
+  const bool has_fields = error == csv_error::none || error == csv_error::too_few_fields ||
+                          error == csv_error::too_many_fields;
+  record.fields =
+      has_fields ? std::span<const std::string_view>(fields_) : std::span<const std::string_view>();
+  record.field_count = has_fields ? field_count_ : 0;
+  record.raw = {start, kept};
+  record.raw_truncated = kept < length;
+  record.error = error;
+  ++records_;
+  pos_ = static_cast<std::size_t>(s.next - buf_.get());
+  line_ += s.newlines + (s.terminated ? 1 : 0);
+}
+
+// The record is longer than the limit and not complete in the buffer: walk it to its true end
+// with the same quote rules as scan(), keeping only the first max_raw_bytes, so memory stays
+// constant however long it is (a stray quote can make it run to the end of the input).
+void csv_reader::skip_long_record(csv_record& record) {
+  record.line = line_;
+  record.offset = base_offset_ + pos_;
+  const char* const start = buf_.get() + pos_;
+  long_raw_.assign(start, char_boundary(start, options_.max_raw_bytes, end_ - pos_));
+  skip_state state = skip_state::field_start;
+  std::uint64_t newlines = 0;
+  const char* lf = nullptr;
+  for (const char* p = start;;) {
+    lf = skip_scan(p, state, newlines);
+    if (lf != nullptr) break;
+    pos_ = end_;
+    if (eof_) break;
+    fill();
+    p = buf_.get() + pos_;
+  }
+  if (lf != nullptr) pos_ = static_cast<std::size_t>(lf + 1 - buf_.get());
+  record.end_line = line_ + newlines;
+  line_ += newlines + (lf != nullptr ? 1 : 0);
+  record.fields = {};
+  record.field_count = 0;
+  record.raw = long_raw_;
+  record.raw_truncated = true;
+  record.error = (lf == nullptr && state == skip_state::quoted) ? csv_error::unterminated_quote
+                                                                : csv_error::record_too_long;
+  ++records_;
+}
+
+// Finds the LF ending the record from `p` on, carrying the quote state across calls; nullptr
+// when the buffer ends first (everything up to end_ is then consumed).
+const char* csv_reader::skip_scan(const char* p, skip_state& state, std::uint64_t& newlines) {
+  const char* const end = buf_.get() + end_;
+  delim_finder finder(delimiter_);
+  while (p < end) {
+    switch (state) {
+      case skip_state::field_start:
+        if (*p == '"') {
+          state = skip_state::quoted;
+          ++p;
+          break;
+        }
+        state = skip_state::unquoted;
+        [[fallthrough]];
+      case skip_state::unquoted: {
+        const char* t = finder.find(p, end);
+        if (t == end) return nullptr;
+        if (*t == '\n') return t;
+        state = skip_state::field_start;
+        p = t + 1;
+        break;
+      }
+      case skip_state::quoted: {
+        const char* q = find_quote(p, end);
+        newlines += count_lf(p, q == nullptr ? end : q);
+        if (q == nullptr) return nullptr;
+        state = skip_state::quote_seen;
+        p = q + 1;
+        break;
+      }
+      case skip_state::quote_seen:
+        state = *p == '"' ? skip_state::quoted : skip_state::unquoted;
+        if (*p == '"') ++p;
+        break;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace leadpipe

@@ -1,0 +1,285 @@
+#include "leadpipe/pipeline.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "leadpipe/json_writer.hpp"
+
+namespace leadpipe {
+namespace {
+
+// The reason a row's risk flags drop it: the first dropped flag, by bit order.
+std::string_view dropped_flag(std::uint8_t flags) {
+  for (unsigned bit = 0; bit < 8; ++bit) {
+    const auto f = static_cast<std::uint8_t>(1U << bit);
+    if ((flags & f) != 0) return flag_name(f);
+  }
+  return {};
+}
+
+std::string_view malformed_reason(csv_error e) {
+  switch (e) {
+    case csv_error::unterminated_quote: return "unterminated_quote";
+    case csv_error::record_too_long: return "record_too_long";
+    case csv_error::too_few_fields: return "too_few_fields";
+    case csv_error::too_many_fields: return "too_many_fields";
+    case csv_error::none: break;
+  }
+  return "none";
+}
+
+std::string_view set_name(outcome o) {
+  switch (o) {
+    case outcome::already_in_campaign: return "existing";
+    case outcome::blocked: return "block_list";
+    case outcome::unsubscribed: return "unsubscribed";
+    case outcome::in_other_campaign: return "other_campaigns";
+    default: return {};
+  }
+}
+
+}  // namespace
+
+struct cpu_pipeline::impl {
+  impl(const cpu_options& o, csv_reader r, column_mapping m)
+      : opts(o), reader(std::move(r)), mapper(std::move(m)), validator(o.email),
+        progress(o.progress) {}
+
+  cpu_options opts;
+  csv_reader reader;
+  lead_mapper mapper;
+  email_validator validator;
+  server_sets sets;
+  key_line_map seen;
+  progress_line progress;
+  // Per-row scratch, reused so the hot loop does not allocate.
+  csv_record record;
+  lead_view lead;
+  email_result email;
+  std::string detail;
+
+  bool decide(const csv_record& rec, row_result& r, report& rep);
+
+  void load(report& rep, const std::string& path, std::string_view name, key_set& emails,
+            key_set* domains) {
+    if (path.empty()) return;
+    const list_stats st = load_list(path, validator, emails, domains);
+    set_stats s;
+    s.name = std::string(name);
+    s.source = path;
+    s.entries = st.emails + st.domains;
+    s.domains = st.domains;
+    s.invalid_entries = st.invalid;
+    for (const auto& p : st.problems) rep.warnings.push_back(p);
+    rep.sets.push_back(std::move(s));
+  }
+};
+
+cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
+  std::string message;
+  byte_source src = byte_source::open(opts.input, opts.source);
+  auto reader = csv_reader::open(std::move(src), opts.csv, &message);
+  if (!reader) throw std::runtime_error(message);
+  auto mapping = map_columns(reader->header(), opts.mapping, &message);
+  if (!mapping) throw std::runtime_error(fmt::format("{}: {}", opts.input, message));
+  impl_ = std::make_unique<impl>(opts, std::move(*reader), std::move(*mapping));
+  for (const auto& w : impl_->mapper.mapping().warnings) {
+    rep.warnings.push_back(fmt::format("{}: {}", opts.input, w));
+  }
+  rep.mapping_json = mapping_json();
+  rep.input.path = opts.input;
+  rep.input.delimiter = impl_->reader.delimiter();
+  rep.input.gzip = impl_->reader.source().compressed();
+  rep.input.encoding = impl_->reader.source().encoding();
+  impl_->load(rep, opts.existing, "existing", impl_->sets.existing, nullptr);
+  impl_->load(rep, opts.block_list, "block_list", impl_->sets.blocked_emails,
+              &impl_->sets.blocked_domains);
+  impl_->load(rep, opts.unsubscribed, "unsubscribed", impl_->sets.unsubscribed, nullptr);
+}
+
+cpu_pipeline::~cpu_pipeline() = default;
+
+const column_mapping& cpu_pipeline::mapping() const { return impl_->mapper.mapping(); }
+server_sets& cpu_pipeline::sets() { return impl_->sets; }
+const email_validator& cpu_pipeline::validator() const { return impl_->validator; }
+
+std::string cpu_pipeline::mapping_json() const {
+  const column_mapping& m = mapping();
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.key("fields").begin_object();
+  for (std::size_t f = 0; f < lead_field_count; ++f) {
+    const std::uint32_t col = m.field_column[f];
+    w.key(name(static_cast<lead_field>(f)));
+    if (col == column_mapping::none) {
+      w.null();
+    } else {
+      w.value(m.header[col]);
+    }
+  }
+  w.end_object();
+  w.key("custom_fields").begin_array();
+  for (auto col : m.custom_columns) w.value(m.header[col]);
+  w.end_array();
+  w.key("ignored").begin_array();
+  for (auto col : m.ignored_columns) w.value(m.header[col]);
+  w.end_array();
+  w.end_object();
+  return out;
+}
+
+// Decides one well-formed record: fills `r` with a local outcome and returns false, or returns
+// true when the lead is accepted (r.email then holds the sent form).
+bool cpu_pipeline::impl::decide(const csv_record& rec, row_result& r, report& rep) {
+  mapper.map(rec.fields, lead);
+  if (lead.repaired_encoding) rep.count_repaired_encoding();
+  const std::string_view cell = lead.get(lead_field::email);
+  validator.validate(cell, email);
+  if (email.status == email_status::invalid) {
+    r.email = cell;
+    r.what = email.reason == email_reason::empty ? outcome::missing_email : outcome::invalid_email;
+    r.reason = code(email.reason);
+    r.detail = describe(email.reason);
+    return false;
+  }
+  r.email = email.sent;
+  const fingerprint key = fingerprint_of(email.key);
+  auto [it, first] = seen.try_emplace(key, rec.line);
+  if (!first) {
+    r.what = outcome::duplicate_in_file;
+    r.reason = "duplicate";
+    detail = fmt::format("duplicate of line {}", it->second);
+    r.detail = detail;
+    return false;
+  }
+  r.flags = email.flags;
+  rep.count_flags(email.flags);
+  const bool typo = (email.flags & risk::typo) != 0 && !email.typo_suggestion.empty();
+  if ((email.flags & opts.drop_flags) != 0) {
+    r.what = outcome::dropped_risky;
+    r.reason = dropped_flag(static_cast<std::uint8_t>(email.flags & opts.drop_flags));
+    detail = typo ? fmt::format("risky: {} (did you mean {}?)", r.reason, email.typo_suggestion)
+                  : fmt::format("risky: {}", r.reason);
+    r.detail = detail;
+    return false;
+  }
+  if (auto skip = sets.check(key, fingerprint_of(domain_of(email.sent)), opts.filter)) {
+    r.what = *skip;
+    r.reason = name(*skip);
+    const std::string_view set = set_name(*skip);
+    for (auto& st : rep.sets) {
+      if (st.name == set) ++st.skipped;
+    }
+    return false;
+  }
+  if (typo) {
+    detail = fmt::format("did you mean {}?", email.typo_suggestion);
+    r.detail = detail;
+  }
+  return true;
+}
+
+void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
+                       const resume_point& resume, const std::atomic<bool>* stop) {
+  impl& s = *impl_;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t since_progress = 0;
+  const std::size_t email_col = s.mapper.mapping().column(lead_field::email);
+  csv_record& rec = s.record;
+
+  // A stop request ends reading at a row boundary; rows not read are left for --resume.
+  while ((stop == nullptr || !stop->load(std::memory_order_relaxed)) && s.reader.next(rec)) {
+    if (++since_progress == 65536) {
+      since_progress = 0;
+      const auto& src = s.reader.source();
+      s.progress.update(fmt::format("rows {} | {}", rep.rows_read(),
+                                    progress_line::throughput(src.raw_bytes_read(), src.raw_size(),
+                                                              std::chrono::steady_clock::now() - t0)));
+    }
+    row_result r{rec.line, rec.offset, {}, outcome::accepted, {}, {}, 0, decided_by::local, 0,
+                 rec.raw};
+    bool accepted = false;
+    if (rec.error != csv_error::none) {
+      r.what = outcome::malformed_row;
+      r.reason = malformed_reason(rec.error);
+      if (rec.error == csv_error::unterminated_quote || rec.error == csv_error::record_too_long) {
+        s.detail = fmt::format("{}:{}: {}", s.reader.source().name(), rec.line, to_string(rec.error));
+      } else {
+        s.detail = fmt::format("{}:{}: {} (header has {} columns, row has {})",
+                               s.reader.source().name(), rec.line, to_string(rec.error),
+                               s.reader.header().size(), rec.field_count);
+      }
+      r.detail = s.detail;
+      r.email = email_col < rec.fields.size() ? rec.fields[email_col] : std::string_view{};
+    } else {
+      accepted = s.decide(rec, r, rep);
+    }
+    // Rows the earlier run settled: local ones and acknowledged leads are in its files already.
+    if (rec.line <= resume.watermark &&
+        (!accepted || (resume.acked != nullptr && resume.acked->contains(rec.line)))) {
+      rep.count_resumed_row();
+      continue;
+    }
+    rep.count_row_read();
+    if (!accepted) {
+      outcomes.local(r);
+    } else {
+      if (s.opts.record_accepted) outcomes.local(r);
+      sink.accept({rec.line, rec.offset, s.email.sent, s.email.key, s.email.flags, &s.lead});
+    }
+    outcomes.row_finished(rec.line);
+  }
+  s.progress.clear();
+  rep.add_bytes(s.reader.bytes());
+  rep.set_blank_lines(s.reader.blank_lines());
+  rep.input.size = s.reader.source().raw_bytes_read();
+  rep.input.xxh3_128 = s.reader.source().raw_digest();
+  for (auto& st : rep.sets) {
+    if (st.name == "existing") st.bytes = table_bytes(s.sets.existing);
+    if (st.name == "block_list") {
+      st.bytes = table_bytes(s.sets.blocked_emails) + table_bytes(s.sets.blocked_domains);
+    }
+    if (st.name == "unsubscribed") st.bytes = table_bytes(s.sets.unsubscribed);
+  }
+}
+
+csv_lead_writer::csv_lead_writer(const std::string& path, const column_mapping& mapping)
+    : out_(path, true), mapping_(mapping) {
+  std::string& b = out_.buffer();
+  for (std::size_t f = 0; f < lead_field_count; ++f) {
+    if (f != 0) b.push_back(',');
+    b.append(name(static_cast<lead_field>(f)));
+  }
+  for (auto col : mapping.custom_columns) {
+    b.push_back(',');
+    append_csv_cell(b, mapping.header[col]);
+  }
+  b.push_back('\n');
+}
+
+void csv_lead_writer::accept(const accepted_lead& a) {
+  std::string& b = out_.buffer();
+  append_csv_cell(b, a.sent_email);
+  for (std::size_t f = 1; f < lead_field_count; ++f) {
+    b.push_back(',');
+    append_csv_cell(b, a.lead->field[f]);
+  }
+  // lead->custom is the non-empty subset of the custom columns, in column order.
+  std::size_t k = 0;
+  for (auto col : mapping_.custom_columns) {
+    b.push_back(',');
+    const auto& c = a.lead->custom;
+    if (k < c.size() && c[k].key.data() == mapping_.header[col].data()) {
+      append_csv_cell(b, c[k].value);
+      ++k;
+    }
+  }
+  b.push_back('\n');
+  out_.maybe_spill();
+}
+
+void csv_lead_writer::close() { out_.close(); }
+
+}  // namespace leadpipe

@@ -1,0 +1,291 @@
+#include "leadpipe/rate_limiter.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace leadpipe {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+// No wait a header asks for is taken longer than this (and nothing overflows a time point).
+constexpr milliseconds longest_wait = std::chrono::hours(24);
+
+double to_ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+}  // namespace
+
+rate_limiter::rate_limiter(rate_limiter_options options)
+    : options_(std::move(options)), rng_(options_.seed) {
+  if (!(options_.pacing_fraction > 0.0 && options_.pacing_fraction <= 1.0)) {
+    throw std::invalid_argument("rate limiter: pacing fraction must be in (0, 1]");
+  }
+  if (options_.window_margin.count() < 0 || options_.first_429_wait.count() < 0 ||
+      options_.max_429_wait.count() < 0 || options_.max_429_jitter.count() < 0 ||
+      options_.window_margin_fraction < 0.0 || options_.max_consecutive_429 == 0) {
+    throw std::invalid_argument("rate limiter: negative duration or zero 429 limit");
+  }
+  for (const auto& rule : options_.rules.rules) {
+    rule_state r;
+    r.rule = rule;
+    r.limit = std::max<std::uint32_t>(
+        1, static_cast<std::uint32_t>(std::floor(rule.limit * options_.pacing_fraction)));
+    const auto fraction = std::chrono::duration<double, std::milli>(
+        static_cast<double>(rule.window.count()) * options_.window_margin_fraction);
+    r.margin = std::min(duration_cast<duration>(options_.window_margin),
+                        duration_cast<duration>(fraction));
+    rules_.push_back(r);
+  }
+}
+
+steady_time rate_limiter::earliest(const rule_state& r, steady_time now) const {
+  if (!r.open || now >= r.end + r.margin) return now;  // the next send opens a new window
+  // Inside the window: fine while budget is left, except in the guard band before its end.
+  if (r.used < r.limit && now < r.end - r.margin) return now;
+  return r.end + r.margin;
+}
+
+void rate_limiter::count_send(rule_state& r, steady_time t) {
+  if (!r.open || t >= r.end + r.margin) {
+    r.open = true;
+    r.start = t;
+    r.end = t + r.rule.window;
+    r.used = 1;
+  } else {
+    ++r.used;
+  }
+  if (!r.used_any) {
+    r.used_any = true;
+    r.first_start = r.last_start = t;
+  } else if (t >= r.last_start + r.rule.window) {
+    r.last_start = t;
+  }
+}
+
+acquire_result rate_limiter::try_acquire(steady_time now) {
+  const std::lock_guard lock(mutex_);
+  if (!sends_.empty()) now = std::max(now, sends_.back());  // the send log stays sorted
+  if (now < paused_until_) return {false, paused_until_};
+  steady_time at = now;
+  for (const auto& r : rules_) at = std::max(at, earliest(r, now));
+  if (at > now) return {false, at};
+  for (auto& r : rules_) count_send(r, now);
+  if (!rules_.empty()) {
+    sends_.push_back(now);
+    prune_sends(now);
+  }
+  ++stats_.requests;
+  return {true, now};
+}
+
+steady_time rate_limiter::next_allowed(steady_time now) const {
+  const std::lock_guard lock(mutex_);
+  steady_time at = std::max(now, paused_until_);
+  for (const auto& r : rules_) at = std::max(at, earliest(r, now));
+  return at;
+}
+
+steady_time rate_limiter::paused_until() const {
+  const std::lock_guard lock(mutex_);
+  return paused_until_;
+}
+
+void rate_limiter::prune_sends(steady_time now) {
+  // Keep what a late answer can still refer to: two primary windows plus two minutes (far above
+  // any request timeout).
+  const auto keep = 2 * rules_.front().rule.window + std::chrono::minutes(2);
+  while (!sends_.empty() && sends_.front() + keep < now) sends_.pop_front();
+}
+
+void rate_limiter::note_latency(steady_time sent, steady_time received) {
+  const double sample = std::max(0.0, to_ms(received - sent));
+  latency_ms_ = latency_known_ ? 0.9 * latency_ms_ + 0.1 * sample : sample;
+  latency_known_ = true;
+}
+
+std::optional<steady_time> rate_limiter::reset_time(const rate_limit_headers& h,
+                                                    steady_time received,
+                                                    std::int64_t received_epoch_ms) const {
+  constexpr std::int64_t epoch_threshold = 1'000'000'000;
+  constexpr std::int64_t absurd = 1'000'000'000'000;  // beyond the year 33000 as an epoch
+  if (!h.reset || *h.reset < 0 || *h.reset > absurd) return std::nullopt;
+  const std::int64_t wait_ms =
+      *h.reset > epoch_threshold ? *h.reset * 1000 - received_epoch_ms : *h.reset * 1000;
+  return received + std::clamp(milliseconds(wait_ms), milliseconds(0), longest_wait);
+}
+
+// Rebuilds the primary rule's current window from the send log, given that the request sent at
+// `opener` was the first the server counted in a window. Sends up to one margin before a window's
+// start count in it too (they may have arrived after the request that opened it): over-counting
+// is the safe direction.
+void rate_limiter::replay_from(rule_state& r, steady_time opener) {
+  auto first = std::lower_bound(sends_.begin(), sends_.end(), opener - r.margin);
+  steady_time start = opener;
+  std::uint32_t used = 0;
+  for (auto it = first; it != sends_.end(); ++it) {
+    if (*it >= start + r.rule.window) {
+      start = *it;
+      const auto from = std::lower_bound(sends_.begin(), it, start - r.margin);
+      used = static_cast<std::uint32_t>(it - from);
+    }
+    ++used;
+  }
+  r.open = true;
+  r.start = start;
+  r.end = start + r.rule.window;
+  r.used = used;
+  synced_ = true;
+}
+
+// The server's window of rule `r` was empty when the request sent at `sent` reached it. The next
+// window opens with one of the sends after it: count all of them, and let the window last until
+// one window after the latest (the end is unknown until an answer names the opener).
+void rate_limiter::restart_after(rule_state& r, steady_time sent) {
+  const auto later = std::upper_bound(sends_.begin(), sends_.end(), sent);
+  if (later == sends_.end()) {
+    r.open = false;
+    return;
+  }
+  r.start = *later;
+  r.end = sends_.back() + r.rule.window;
+  r.used = static_cast<std::uint32_t>(sends_.end() - later);
+}
+
+void rate_limiter::learn(steady_time sent, steady_time received, const rate_limit_headers& h,
+                         std::int64_t received_epoch_ms, bool counted) {
+  if (rules_.empty() || !h.remaining) return;
+  rule_state& p = rules_.front();
+  const std::int64_t limit = h.limit.value_or(p.rule.limit);
+  const std::int64_t remaining = std::max<std::int64_t>(*h.remaining, 0);
+  if (remaining >= limit) {
+    // Nothing counted in the server's window: after a refusal that means it has none open, so
+    // only our sends after this one can be in the next (a counted answer cannot say this).
+    if (!counted && sent >= p.start) restart_after(p, sent);
+    return;
+  }
+  const std::int64_t server_count = limit - remaining;
+  if (server_count == 1 && counted) {
+    // This request opened a server window. Unless that window ended before ours began, ours
+    // must follow it.
+    if (sent + p.rule.window > p.start) replay_from(p, sent);
+    return;
+  }
+  if (sent < p.start) return;  // about a window we have left behind
+  const auto server_used = static_cast<std::uint32_t>(
+      std::min<std::int64_t>(server_count, std::numeric_limits<std::uint32_t>::max()));
+  p.used = std::max(p.used, server_used);
+  if (!synced_) {
+    // Reset is rounded up to a second: an upper bound of the end. It matters when the server's
+    // window opened before our first (a previous run or another client opened it). Once an
+    // answer named the opener of one of our windows, ours follow the server's and Reset adds
+    // nothing but the risk of describing the window before (answers near a boundary).
+    if (const auto until = reset_time(h, received, received_epoch_ms)) {
+      p.end = std::max(p.start, std::min(p.end, *until));
+    }
+  }
+}
+
+void rate_limiter::on_response(steady_time sent, steady_time received,
+                               const rate_limit_headers& headers, std::int64_t received_epoch_ms) {
+  const std::lock_guard lock(mutex_);
+  note_latency(sent, received);
+  learn(sent, received, headers, received_epoch_ms, true);
+}
+
+rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received,
+                                          const rate_limit_headers& headers,
+                                          std::int64_t received_epoch_ms,
+                                          std::uint32_t consecutive) {
+  const std::lock_guard lock(mutex_);
+  ++stats_.rate_limited;
+  note_latency(sent, received);
+  // Our picture of the windows was wrong somewhere: treat every current window as full. Once the
+  // pause and those windows are over, the next send opens fresh windows on both sides, whichever
+  // rule refused. A Remaining above 0 clears the primary rule (its count is learnt below).
+  // A 429'd request is not counted by the server, so it is no window's opener.
+  const bool primary_had_room = headers.remaining && *headers.remaining > 0;
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    if (rules_[i].open && !(i == 0 && primary_had_room)) {
+      rules_[i].used = std::max(rules_[i].used, rules_[i].limit);
+    }
+  }
+  learn(sent, received, headers, received_epoch_ms, false);
+
+  milliseconds wait{};
+  if (headers.retry_after) {
+    wait = std::clamp(*headers.retry_after, milliseconds(0), longest_wait);
+  } else if (const auto until = reset_time(headers, received, received_epoch_ms)) {
+    wait = duration_cast<milliseconds>(*until - received);
+  } else {
+    const std::uint32_t doublings = std::clamp<std::uint32_t>(consecutive, 1, 32) - 1;
+    const double ms = static_cast<double>(options_.first_429_wait.count()) *
+                      std::pow(2.0, static_cast<double>(doublings));
+    wait = milliseconds(static_cast<std::int64_t>(
+        std::min(ms, static_cast<double>(options_.max_429_wait.count()))));
+  }
+  std::uniform_int_distribution<std::int64_t> jitter(0, options_.max_429_jitter.count());
+  const steady_time until = received + wait + milliseconds(jitter(rng_));
+  if (until > paused_until_) {
+    stats_.paused += duration_cast<milliseconds>(until - std::max(paused_until_, received));
+    paused_until_ = until;
+  }
+  return {consecutive >= options_.max_consecutive_429, paused_until_};
+}
+
+std::size_t rate_limiter::target_in_flight(std::size_t max_in_flight) const {
+  const std::lock_guard lock(mutex_);
+  max_in_flight = std::max<std::size_t>(max_in_flight, 1);
+  if (rules_.empty()) return max_in_flight;
+  double per_ms = std::numeric_limits<double>::max();
+  for (const auto& r : rules_) {
+    per_ms = std::min(per_ms, r.limit / static_cast<double>(r.rule.window.count()));
+  }
+  const double latency =
+      latency_known_ ? latency_ms_ : static_cast<double>(options_.initial_latency.count());
+  const double wanted = std::ceil(per_ms * latency * 1.25) + 1.0;
+  if (wanted >= static_cast<double>(max_in_flight)) return max_in_flight;
+  return std::max<std::size_t>(1, static_cast<std::size_t>(wanted));
+}
+
+rate_limiter_stats rate_limiter::stats() const {
+  const std::lock_guard lock(mutex_);
+  rate_limiter_stats s = stats_;
+  s.mean_latency = milliseconds(static_cast<std::int64_t>(latency_ms_));
+  double allowed = std::numeric_limits<double>::max();
+  for (const auto& r : rules_) {
+    if (!r.used_any) continue;
+    const double window = to_ms(r.rule.window);
+    const double span = to_ms(r.last_start + r.rule.window - r.first_start);
+    allowed = std::min(allowed, r.rule.limit * span / window);
+  }
+  if (allowed != std::numeric_limits<double>::max()) {
+    s.requests_allowed = allowed;
+    s.use = allowed > 0 ? static_cast<double>(s.requests) / allowed : 0.0;
+  }
+  return s;
+}
+
+std::chrono::milliseconds time_to_send(const rate_limiter_options& options,
+                                       std::uint64_t requests) {
+  // Replays the limiter itself on a private instance: the estimate can never drift from the
+  // pacing the real run gets.
+  rate_limiter limiter(options);
+  const steady_time start{};
+  steady_time now = start;
+  for (std::uint64_t sent = 0; sent < requests;) {
+    const acquire_result r = limiter.try_acquire(now);
+    if (r.granted) {
+      ++sent;
+    } else {
+      now = r.retry_at;
+    }
+  }
+  return duration_cast<milliseconds>(now - start);
+}
+
+}  // namespace leadpipe

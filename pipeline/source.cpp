@@ -1,0 +1,266 @@
+// byte_source: the raw input (file, standard input or memory) with its byte count and xxh3
+// hash, the sniffing of gzip magic and byte-order marks, and the stage chain behind read().
+#include "leadpipe/source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "source_stages.hpp"
+
+namespace leadpipe {
+namespace sd = source_detail;
+
+void sd::fail(source_errc code, const std::string& name, std::string_view what) {
+  throw source_error(code, fmt::format("{}: {}", name, what));
+}
+
+namespace {
+
+// read(2) is asked for at most this much at once: large enough to amortise the system call,
+// small enough that the hash and the caller's buffer stay in cache-friendly sizes.
+constexpr std::size_t max_syscall_bytes = std::size_t{1} << 30;
+
+std::string errno_text(int e) {
+  std::string s = std::generic_category().message(e);
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+// The bottom of the chain: bytes as stored, counted and hashed as they pass.
+class raw_stage final : public sd::stage {
+ public:
+  raw_stage(const std::string& name, int fd, bool owns_fd, std::size_t max_chunk)
+      : name_(name), fd_(fd), owns_fd_(owns_fd), max_chunk_(max_chunk), hash_(new_state()) {}
+  raw_stage(const std::string& name, std::string_view data, std::size_t max_chunk)
+      : name_(name), memory_(data), max_chunk_(max_chunk), hash_(new_state()) {}
+  raw_stage(const raw_stage&) = delete;
+  raw_stage& operator=(const raw_stage&) = delete;
+  ~raw_stage() override {
+    if (owns_fd_) ::close(fd_);
+    XXH3_freeState(hash_);
+  }
+
+  std::size_t read(char* out, std::size_t n) override {
+    n = std::min(n, max_syscall_bytes);
+    if (max_chunk_ != 0) n = std::min(n, max_chunk_);
+    const std::size_t got = fd_ < 0 ? read_memory(out, n) : read_fd(out, n);
+    if (got != 0) {
+      XXH3_128bits_update(hash_, out, got);
+      consumed_ += got;
+    }
+    return got;
+  }
+
+  [[nodiscard]] std::uint64_t consumed() const noexcept { return consumed_; }
+
+  [[nodiscard]] std::string digest() const {
+    XXH128_canonical_t canonical;
+    XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(hash_));
+    std::string hex;
+    hex.reserve(2 * sizeof(canonical.digest));
+    for (const unsigned char b : canonical.digest)
+      fmt::format_to(std::back_inserter(hex), "{:02x}", b);
+    return hex;
+  }
+
+ private:
+  static XXH3_state_t* new_state() {
+    XXH3_state_t* s = XXH3_createState();
+    if (s == nullptr) throw std::bad_alloc();
+    XXH3_128bits_reset(s);
+    return s;
+  }
+
+  std::size_t read_memory(char* out, std::size_t n) {
+    const std::size_t got = std::min(n, memory_.size() - memory_pos_);
+    std::memcpy(out, memory_.data() + memory_pos_, got);
+    memory_pos_ += got;
+    return got;
+  }
+
+  std::size_t read_fd(char* out, std::size_t n) {
+    for (;;) {
+      const ssize_t r = ::read(fd_, out, n);
+      if (r >= 0) return static_cast<std::size_t>(r);
+      if (errno != EINTR)
+        sd::fail(source_errc::read_failed, name_, "read failed: " + errno_text(errno));
+    }
+  }
+
+  const std::string& name_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  std::string_view memory_;
+  std::size_t memory_pos_ = 0;
+  std::size_t max_chunk_;
+  XXH3_state_t* hash_;
+  std::uint64_t consumed_ = 0;
+};
+
+// Lets the sniffing look at the first bytes of a stream and then serves them again (or skips
+// them, for a byte-order mark) before reading on.
+class peek_stage final : public sd::stage {
+ public:
+  explicit peek_stage(sd::stage& upstream) : up_(upstream) {}
+
+  // Up to `want` (<= 4) bytes from the start; fewer only at the end of the stream.
+  std::string_view peek(std::size_t want) {
+    while (len_ < want && !eof_) {
+      const std::size_t got = up_.read(buf_.data() + len_, want - len_);
+      if (got == 0) eof_ = true;
+      len_ += got;
+    }
+    return {buf_.data() + pos_, len_ - pos_};
+  }
+  void skip(std::size_t n) { pos_ += std::min(n, len_ - pos_); }
+
+  std::size_t read(char* out, std::size_t n) override {
+    if (pos_ < len_) {
+      const std::size_t k = std::min(n, len_ - pos_);
+      std::memcpy(out, buf_.data() + pos_, k);
+      pos_ += k;
+      return k;
+    }
+    if (eof_) return 0;
+    return up_.read(out, n);
+  }
+
+ private:
+  sd::stage& up_;
+  std::array<char, 4> buf_{};
+  std::size_t pos_ = 0;
+  std::size_t len_ = 0;
+  bool eof_ = false;
+};
+
+struct bom {
+  std::size_t length = 0;
+  const char* canonical = "UTF-8";  // ICU name
+  const char* label = "utf-8";      // what encoding() reports
+};
+
+bom detect_bom(std::string_view h) {
+  const auto starts = [&](std::string_view p) { return h.substr(0, p.size()) == p; };
+  using namespace std::string_view_literals;
+  // UTF-32LE first: its mark begins with the UTF-16LE one.
+  if (starts("\xFF\xFE\x00\x00"sv)) return {4, "UTF-32LE", "utf-32le"};
+  if (starts("\x00\x00\xFE\xFF"sv)) return {4, "UTF-32BE", "utf-32be"};
+  if (starts("\xEF\xBB\xBF"sv)) return {3, "UTF-8", "utf-8"};
+  if (starts("\xFF\xFE"sv)) return {2, "UTF-16LE", "utf-16le"};
+  if (starts("\xFE\xFF"sv)) return {2, "UTF-16BE", "utf-16be"};
+  return {};
+}
+
+}  // namespace
+
+struct byte_source::impl {
+  std::string name;
+  std::string encoding = "utf-8";
+  std::optional<std::uint64_t> size;
+  std::size_t max_chunk = 0;
+  bool gzip = false;
+  std::unique_ptr<raw_stage> raw;
+  std::unique_ptr<peek_stage> raw_peek;
+  std::unique_ptr<sd::stage> gunzip;
+  std::unique_ptr<peek_stage> plain_peek;
+  std::unique_ptr<sd::stage> decoder;
+  sd::stage* top = nullptr;
+
+  // Sniffs gzip magic, then a byte-order mark in the (decompressed) stream, and chains the
+  // stages. Runs once, from the factories.
+  void build(const source_options& options) {
+    const bool named = !options.encoding.empty() && options.encoding != "auto";
+    // Checked before any read so that a typo fails fast, even when a BOM would win.
+    std::string canonical = named ? sd::canonical_encoding(options.encoding, name) : "UTF-8";
+    raw_peek = std::make_unique<peek_stage>(*raw);
+    sd::stage* plain = raw_peek.get();
+    if (raw_peek->peek(2) == std::string_view("\x1f\x8b", 2)) {
+      gunzip = sd::make_gunzip(*raw_peek, name);
+      plain = gunzip.get();
+      gzip = true;
+    }
+    plain_peek = std::make_unique<peek_stage>(*plain);
+    top = plain_peek.get();
+    const bom mark = detect_bom(plain_peek->peek(4));
+    if (mark.length != 0) {
+      plain_peek->skip(mark.length);
+      canonical = mark.canonical;
+      encoding = mark.label;
+    } else if (named && !sd::is_utf8(canonical)) {
+      encoding = options.encoding;
+    }
+    if (!sd::is_utf8(canonical)) {
+      decoder = sd::make_decoder(*plain_peek, name, canonical, mark.length);
+      top = decoder.get();
+    }
+  }
+};
+
+byte_source::byte_source(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+byte_source::byte_source(byte_source&&) noexcept = default;
+byte_source& byte_source::operator=(byte_source&&) noexcept = default;
+byte_source::~byte_source() = default;
+
+byte_source byte_source::open(std::string_view path, const source_options& options) {
+  auto p = std::make_unique<impl>();
+  p->max_chunk = options.max_chunk;
+  int fd = STDIN_FILENO;
+  if (path == "-") {
+    p->name = "<stdin>";
+    p->raw = std::make_unique<raw_stage>(p->name, fd, false, options.max_chunk);
+  } else {
+    p->name = std::string(path);
+    fd = ::open(p->name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) sd::fail(source_errc::open_failed, p->name, "cannot open: " + errno_text(errno));
+    p->raw = std::make_unique<raw_stage>(p->name, fd, true, options.max_chunk);  // owns fd now
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      sd::fail(source_errc::open_failed, p->name, "cannot open: is a directory");
+    if (S_ISREG(st.st_mode)) {
+      p->size = static_cast<std::uint64_t>(st.st_size);
+      // A hint only: failure changes nothing but read-ahead.
+      (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+  }
+  p->build(options);
+  return byte_source(std::move(p));
+}
+
+byte_source byte_source::from_memory(std::string_view data, std::string name,
+                                     const source_options& options) {
+  auto p = std::make_unique<impl>();
+  p->max_chunk = options.max_chunk;
+  p->name = std::move(name);
+  p->size = data.size();
+  p->raw = std::make_unique<raw_stage>(p->name, data, options.max_chunk);
+  p->build(options);
+  return byte_source(std::move(p));
+}
+
+std::size_t byte_source::read(char* out, std::size_t n) {
+  if (n == 0) return 0;  // a zero-byte read(2) would look like the end of the input below
+  if (impl_->max_chunk != 0) n = std::min(n, impl_->max_chunk);
+  return impl_->top->read(out, n);
+}
+
+const std::string& byte_source::name() const noexcept { return impl_->name; }
+std::uint64_t byte_source::raw_bytes_read() const noexcept { return impl_->raw->consumed(); }
+std::optional<std::uint64_t> byte_source::raw_size() const noexcept { return impl_->size; }
+std::string byte_source::raw_digest() const { return impl_->raw->digest(); }
+bool byte_source::compressed() const noexcept { return impl_->gzip; }
+const std::string& byte_source::encoding() const noexcept { return impl_->encoding; }
+
+}  // namespace leadpipe

@@ -1,0 +1,569 @@
+#include "leadpipe/csv.hpp"
+
+#include <algorithm>
+#include <array>
+#include <ostream>
+#include <random>
+#include <tuple>
+#include <utility>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "source_test_util.hpp"
+
+using leadpipe::byte_source;
+using leadpipe::csv_errc;
+using leadpipe::csv_error;
+using leadpipe::csv_options;
+using leadpipe::csv_reader;
+using leadpipe::csv_record;
+using leadpipe::source_options;
+
+namespace {
+
+// An owned copy of a csv_record, comparable and printable.
+struct row {
+  std::uint64_t line = 0;
+  std::uint64_t end_line = 0;
+  std::uint64_t offset = 0;
+  std::vector<std::string> fields;
+  std::size_t field_count = 0;
+  std::string raw;
+  bool raw_truncated = false;
+  csv_error error = csv_error::none;
+  friend bool operator==(const row&, const row&) = default;
+};
+
+// Control bytes are escaped: doctest prints through C strings, which a NUL would cut.
+std::string escaped(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& os, const row& r) {
+  os << "{line " << r.line << "-" << r.end_line << " @" << r.offset << " " << to_string(r.error)
+     << " n=" << r.field_count << " [";
+  for (const auto& f : r.fields) os << '<' << escaped(f) << '>';
+  return os << "] raw<" << escaped(r.raw) << (r.raw_truncated ? "...>" : ">") << "}";
+}
+
+struct parsed {
+  std::vector<std::string> header;
+  std::uint64_t header_line = 0;
+  char delimiter = 0;
+  std::vector<row> rows;
+  std::uint64_t blank_lines = 0;
+  std::uint64_t bytes = 0;
+  friend bool operator==(const parsed&, const parsed&) = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const parsed& p) {
+  os << "\nheader@" << p.header_line << " n=" << p.header.size() << " blank=" << p.blank_lines
+     << " bytes=" << p.bytes << "\n";
+  for (const auto& r : p.rows) os << "  " << r << "\n";
+  return os;
+}
+
+row copy(const csv_record& r) {
+  row out{r.line,        r.end_line,         r.offset,        {},
+          r.field_count, std::string(r.raw), r.raw_truncated, r.error};
+  for (const auto f : r.fields) out.fields.emplace_back(f);
+  return out;
+}
+
+csv_reader open_reader(std::string_view text, const csv_options& options, std::size_t chunk,
+                       const std::string& encoding = {}) {
+  source_options so;
+  so.max_chunk = chunk;
+  so.encoding = encoding;
+  std::string message;
+  auto reader = csv_reader::open(byte_source::from_memory(text, "t.csv", so), options, &message);
+  if (!reader) FAIL("open failed: " << message);
+  return std::move(*reader);
+}
+
+// Reads everything from `text` with the source delivering at most `chunk` bytes per read.
+parsed parse(std::string_view text, const csv_options& options = {}, std::size_t chunk = 0,
+             const std::string& encoding = {}) {
+  csv_reader reader = open_reader(text, options, chunk, encoding);
+  parsed p{reader.header(), reader.header_line(), reader.delimiter(), {}, 0, 0};
+  csv_record r;
+  while (reader.next(r)) p.rows.push_back(copy(r));
+  CHECK(reader.records() == p.rows.size());
+  p.blank_lines = reader.blank_lines();
+  p.bytes = reader.bytes();
+  return p;
+}
+
+// The error (and message) of opening `text`, which must fail.
+std::pair<boost::system::error_code, std::string> open_error(std::string_view text,
+                                                             const csv_options& options = {}) {
+  std::string message;
+  auto reader = csv_reader::open(byte_source::from_memory(text, "t.csv"), options, &message);
+  REQUIRE_FALSE(reader.has_value());
+  return {reader.error(), message};
+}
+
+std::vector<std::string> fields(const row& r) { return r.fields; }
+using sv = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("records carry their fields, lines and byte offsets") {
+  const parsed p = parse("email,name\nann@x.io,Ann\nbob@y.io,Bob\n");
+  CHECK(p.header == sv{"email", "name"});
+  CHECK(p.header_line == 1);
+  CHECK(p.delimiter == ',');
+  REQUIRE(p.rows.size() == 2);
+  CHECK(p.rows[0] == row{2, 2, 11, {"ann@x.io", "Ann"}, 2, "ann@x.io,Ann", false, csv_error::none});
+  CHECK(p.rows[1] == row{3, 3, 24, {"bob@y.io", "Bob"}, 2, "bob@y.io,Bob", false, csv_error::none});
+  CHECK(p.bytes == 37);
+}
+
+TEST_CASE("quoted fields: doubled quotes, delimiters and newlines inside") {
+  const parsed p = parse(
+      "email,note,city\n"
+      "a@x.io,\"say \"\"hi\"\", then, go\",Paris\n"
+      "b@x.io,\"two\nlines\r\nhere\",\"\"\n"
+      "c@x.io,\"\",\"\"\"\"\n");
+  REQUIRE(p.rows.size() == 3);
+  CHECK(fields(p.rows[0]) == sv{"a@x.io", "say \"hi\", then, go", "Paris"});
+  CHECK(fields(p.rows[1]) == sv{"b@x.io", "two\nlines\r\nhere", ""});
+  CHECK(p.rows[1].line == 3);
+  CHECK(p.rows[1].end_line == 5);
+  CHECK(p.rows[1].raw == "b@x.io,\"two\nlines\r\nhere\",\"\"");
+  CHECK(fields(p.rows[2]) == sv{"c@x.io", "", "\""});
+  CHECK(p.rows[2].line == 6);
+}
+
+TEST_CASE("CRLF ends records; a CR inside quotes or alone is data") {
+  const parsed p = parse("email,b\r\na@x,1\r\nb@x,\"q\r\"\r\nc@x,x\ry\r\nd@x,\"z\"\r");
+  REQUIRE(p.rows.size() == 4);
+  CHECK(p.header == sv{"email", "b"});
+  CHECK(fields(p.rows[0]) == sv{"a@x", "1"});
+  CHECK(p.rows[0].raw == "a@x,1");
+  CHECK(fields(p.rows[1]) == sv{"b@x", "q\r"});
+  CHECK(fields(p.rows[2]) == sv{"c@x", "x\ry"});
+  CHECK(fields(p.rows[3]) == sv{"d@x", "z"});  // CR before the end of input: line ending
+  CHECK(p.rows[3].offset == 35);
+}
+
+TEST_CASE("lenient quoting: stray quotes are literal, text after a closing quote is appended") {
+  const parsed p = parse("email,b,c\nab\"c,\"x\"yz,d\"\"\nq,\"open\" close\"d,e\n");
+  REQUIRE(p.rows.size() == 2);
+  CHECK(fields(p.rows[0]) == sv{"ab\"c", "xyz", "d\"\""});
+  CHECK(fields(p.rows[1]) == sv{"q", "open close\"d", "e"});
+}
+
+TEST_CASE("each delimiter is detected from the header, or taken as given") {
+  for (const char d : {',', ';', '\t', '|'}) {
+    CAPTURE(d);
+    const std::string text = fmt::format("email{0}first name{0}\"a{0}b\"\nx@y{0}Ann{0}z\n", d);
+    const parsed p = parse(text);
+    CHECK(p.delimiter == d);
+    CHECK(p.header == sv{"email", "first name", fmt::format("a{}b", d)});
+    REQUIRE(p.rows.size() == 1);
+    CHECK(fields(p.rows[0]) == sv{"x@y", "Ann", "z"});
+  }
+  CHECK(parse("email\nx@y\n").delimiter == ',');        // none occurs: comma
+  CHECK(parse("a;b,c\n1;2,3\n").delimiter == ',');      // tie: comma first
+  CHECK(parse("a;b;c,d\n1;2;3,4\n").delimiter == ';');  // most fields wins
+  CHECK(parse("\"a,b\";c\n1;2\n").delimiter == ';');    // commas inside quotes do not count
+  const parsed given = parse("a;b,c\n1;2,3\n", {.delimiter = ';'});
+  CHECK(given.header == sv{"a", "b,c"});
+}
+
+TEST_CASE("a delimiter whose quote runs away does not stop detection") {
+  // With ';' the quote opens a field that never closes; with ',' it is a literal quote.
+  std::string text = "a;\"b,c\n";
+  for (int i = 0; i < 40; ++i) text += "1;2,3\n";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{5}}) {
+    const parsed p = parse(text, {.max_record_bytes = 64}, chunk);
+    CHECK(p.delimiter == ',');
+    CHECK(p.header == sv{"a;\"b", "c"});
+    CHECK(p.rows.size() == 40);
+  }
+}
+
+TEST_CASE("ragged rows are judged against the header; empty trailing extras are tolerated") {
+  const parsed p = parse("email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\n");
+  CHECK(p.header == sv{"email", "a", "b"});  // trailing empty names dropped
+  REQUIRE(p.rows.size() == 5);
+  CHECK(p.rows[0].error == csv_error::too_few_fields);
+  CHECK(fields(p.rows[0]) == sv{"x", "1"});
+  CHECK(p.rows[1].error == csv_error::none);
+  CHECK(p.rows[2].error == csv_error::none);
+  CHECK(fields(p.rows[2]) == sv{"x", "1", "2"});
+  CHECK(p.rows[2].field_count == 6);
+  CHECK(p.rows[3].error == csv_error::too_many_fields);
+  CHECK(fields(p.rows[3]) == sv{"x", "1", "2"});
+  CHECK(p.rows[3].field_count == 4);
+  CHECK(p.rows[4].error == csv_error::too_many_fields);
+  CHECK(to_string(csv_error::too_many_fields) == "too many fields");
+}
+
+TEST_CASE("an unterminated quote at the end of input rejects only that record") {
+  const parsed p = parse("email,n\na@x,1\nb@x,\"never\nclosed,2\nc@x,3\n");
+  REQUIRE(p.rows.size() == 2);
+  CHECK(p.rows[0].error == csv_error::none);
+  CHECK(p.rows[1].error == csv_error::unterminated_quote);
+  CHECK(p.rows[1].line == 3);
+  CHECK(p.rows[1].end_line == 6);
+  CHECK(p.rows[1].raw == "b@x,\"never\nclosed,2\nc@x,3\n");
+  CHECK(p.rows[1].fields.empty());
+  CHECK(parse("email,n\na@x,\"ok\"").rows.at(0).error == csv_error::none);  // no final LF
+}
+
+TEST_CASE("records over the limit are skipped to their true end and the run continues") {
+  csv_options o;
+  o.max_record_bytes = 64;
+  o.max_raw_bytes = 16;
+  // The long record has a quoted field with newlines and commas, so only quote tracking finds
+  // its end. The small one is in the buffer whole; the 2 MB one is not and is skipped in passes.
+  for (const std::size_t fill_size : {std::size_t{2'000'000}, std::size_t{500}}) {
+    const std::string fill(fill_size, 'y');
+    const std::string text = "email,note\na@x,1\nlong@x,\"" + fill + "\n,\n\"\"" + fill +
+                             "\"\nb@x,2\n" + std::string(62, 'c') + ",d\n" + std::string(63, 'c') +
+                             ",d\n";
+    for (const std::size_t chunk : {std::size_t{0}, std::size_t{4099}}) {
+      CAPTURE(chunk);
+      const parsed p = parse(text, o, chunk);
+      REQUIRE(p.rows.size() == 5);
+      CHECK(p.rows[0].error == csv_error::none);
+      CHECK(p.rows[1].error == csv_error::record_too_long);
+      CHECK(p.rows[1].line == 3);
+      CHECK(p.rows[1].end_line == 5);
+      CHECK(p.rows[1].offset == 17);
+      CHECK(p.rows[1].raw == "long@x,\"" + fill.substr(0, 8));
+      CHECK(p.rows[1].raw_truncated);
+      CHECK(p.rows[1].fields.empty());
+      CHECK(p.rows[2] ==
+            row{6, 6, text.find("b@x"), {"b@x", "2"}, 2, "b@x,2", false, csv_error::none});
+      CHECK(p.rows[3].error == csv_error::none);  // exactly 64 bytes
+      CHECK(p.rows[4].error == csv_error::record_too_long);
+      CHECK(p.rows[4].line == 8);
+    }
+  }
+}
+
+TEST_CASE("a too-long record whose quote never closes is an unterminated quote") {
+  csv_options o;
+  o.max_record_bytes = 32;
+  const std::string text = "email\na@x\n\"" + std::string(1'000'000, 'z') + "\n\n";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{777}}) {
+    const parsed p = parse(text, o, chunk);
+    REQUIRE(p.rows.size() == 2);
+    CHECK(p.rows[1].error == csv_error::unterminated_quote);
+    CHECK(p.rows[1].line == 3);
+    CHECK(p.rows[1].end_line == 5);
+  }
+}
+
+TEST_CASE("a 100 MB field is rejected without stopping the run") {
+  const std::string text = "email,note\na@x,\"" + std::string(100'000'000, 'n') + "\"\nb@x,ok\n";
+  const parsed p = parse(text);
+  REQUIRE(p.rows.size() == 2);
+  CHECK(p.rows[0].error == csv_error::record_too_long);
+  CHECK(p.rows[0].raw.size() == csv_options{}.max_raw_bytes);
+  CHECK(fields(p.rows[1]) == sv{"b@x", "ok"});
+  CHECK(p.rows[1].line == 3);
+}
+
+TEST_CASE("a million columns: fields are capped at the header size") {
+  std::string wide = "x";
+  for (int i = 1; i < 1'000'000; ++i) wide += ",v";
+  std::string empty_tail = "y";
+  empty_tail.append(999'999, ',');
+  csv_options o;
+  o.max_record_bytes = 4 << 20;
+  const parsed p = parse("email,a,b\n" + wide + "\n" + empty_tail + "\n", o, 0);
+  REQUIRE(p.rows.size() == 2);
+  CHECK(p.rows[0].error == csv_error::too_many_fields);
+  CHECK(p.rows[0].field_count == 1'000'000);
+  CHECK(p.rows[0].fields.size() == 3);
+  CHECK(p.rows[1].error == csv_error::none);
+  CHECK(fields(p.rows[1]) == sv{"y", "", ""});
+  const auto [ec, message] = open_error(wide + "\n", o);
+  CHECK(ec == csv_errc::bad_header);
+  CHECK(message == "t.csv: line 1: header has more than 10000 columns");
+}
+
+TEST_CASE("NUL bytes are data") {
+  const parsed p = parse(std::string("email,n\na\0b,\"\0\"\n", 16));
+  REQUIRE(p.rows.size() == 1);
+  CHECK(fields(p.rows[0]) == sv{std::string("a\0b", 3), std::string("\0", 1)});
+}
+
+TEST_CASE("blank lines are counted, not returned, before the header too") {
+  const parsed p = parse("\n\r\nemail,n\n\na@x,1\r\n\r\n\nb@x,2\n\n");
+  CHECK(p.header == sv{"email", "n"});
+  CHECK(p.header_line == 3);
+  REQUIRE(p.rows.size() == 2);
+  CHECK(p.rows[0].line == 5);
+  CHECK(p.rows[1].line == 8);
+  CHECK(p.blank_lines == 6);
+  const parsed spaces = parse("email,n\n  \n");
+  REQUIRE(spaces.rows.size() == 1);  // not completely empty: a (short) record
+  CHECK(spaces.rows[0].error == csv_error::too_few_fields);
+}
+
+TEST_CASE("a byte-order mark is not part of the first column name") {
+  const parsed p = parse("\xEF\xBB\xBF\"email\",n\na@x,1\n");
+  CHECK(p.header == sv{"email", "n"});
+  CHECK(p.rows.at(0).offset == 10);  // offsets count the decoded stream, mark removed
+}
+
+TEST_CASE("whole-input problems: empty, blank only, header only, bad header") {
+  auto [ec, message] = open_error("");
+  CHECK(ec == csv_errc::empty_input);
+  CHECK(message == "t.csv: empty input (no header line)");
+  std::tie(ec, message) = open_error("\n\r\n\n");
+  CHECK(ec == csv_errc::empty_input);
+  std::tie(ec, message) = open_error("\n\"email,n\nx\n");
+  CHECK(ec == csv_errc::bad_header);
+  CHECK(message == "t.csv: line 2: unterminated quote in the header line");
+  std::tie(ec, message) = open_error(",,,\n");
+  CHECK(message == "t.csv: line 1: the header line has no column names");
+  std::tie(ec, message) = open_error(std::string(100, 'h') + "\n", {.max_record_bytes = 99});
+  CHECK(ec == csv_errc::bad_header);
+  CHECK(message == "t.csv: line 1: header line longer than 99 bytes");
+  std::tie(ec, message) = open_error("a\"b\n", {.delimiter = '"'});
+  CHECK(ec == csv_errc::bad_options);
+  CHECK(ec.message() == "bad csv options");
+  std::tie(ec, message) = open_error("a\n", {.max_record_bytes = 0});
+  CHECK(message == "t.csv: max_record_bytes must be between 1 byte and 1 GiB");
+  const parsed header_only = parse("email,name\n");
+  CHECK(header_only.rows.empty());
+  CHECK(header_only.header == sv{"email", "name"});
+}
+
+TEST_CASE("fields are views into the buffer unless unescaping was needed") {
+  csv_reader reader = open_reader("email,a,b\nx@y,plain,\"\"\"esc\"\"\"\n", {}, 0);
+  csv_record r;
+  REQUIRE(reader.next(r));
+  const auto inside = [&](std::string_view f) {
+    return f.data() >= r.raw.data() && f.data() + f.size() <= r.raw.data() + r.raw.size();
+  };
+  CHECK(inside(r.fields[0]));
+  CHECK(inside(r.fields[1]));
+  CHECK_FALSE(inside(r.fields[2]));
+  CHECK(r.fields[2] == "\"esc\"");
+  CHECK_FALSE(reader.next(r));
+}
+
+TEST_CASE("raw is cut on a character boundary") {
+  csv_options o;
+  o.max_raw_bytes = 5;
+  const parsed p = parse("email\nab\xC3\xA9\xC3\xA9\xC3\xA9\n", o);
+  CHECK(p.rows.at(0).raw == "ab\xC3\xA9");
+  CHECK(p.rows.at(0).raw_truncated);
+}
+
+TEST_CASE("encoded and compressed inputs give the same records") {
+  const std::string text = "email;name\r\nzoë@x.io;\"Zoë\r\nÅngström\"\r\nb@x;\"\"\"q\"\"\"\r\n";
+  const parsed expected = parse(text);
+  REQUIRE(expected.rows.size() == 2);
+  CHECK(parse(leadpipe::test::utf16(text, true), {}, 3).rows == expected.rows);
+  CHECK(parse(leadpipe::test::utf16(text, false), {}, 1).rows == expected.rows);
+  CHECK(parse(leadpipe::test::gzip(text), {}, 2).rows == expected.rows);
+  const parsed w1252 = parse("email\nzo\xEB@x.io\n", {}, 0, "windows-1252");
+  CHECK(fields(w1252.rows.at(0)) == sv{"zoë@x.io"});
+  const parsed latin1 = parse("email\nzo\xEB@x.io\n", {}, 1, "latin1");
+  CHECK(fields(latin1.rows.at(0)) == sv{"zoë@x.io"});
+}
+
+TEST_CASE("a truncated gzip input throws source_error out of next()") {
+  const std::string packed = leadpipe::test::gzip("email\n" + std::string(500'000, 'a'));
+  csv_reader reader = open_reader(packed.substr(0, packed.size() - 10), {}, 0);
+  csv_record r;
+  CHECK_THROWS_AS(
+      [&] {
+        while (reader.next(r)) {
+        }
+      }(),
+      leadpipe::source_error);
+}
+
+namespace {
+
+// Everything the reader handles specially, in one input.
+const std::string tricky =
+    "\xEF\xBB\xBF\n\"email\";\"na;me\";c\r\n"
+    "a@x;\"doubled \"\"q\"\"\";\"multi\r\nline\nfield\"\r\n"
+    "\n"
+    "b@x;lone\rcr;\"cr\r\"\n"
+    "c@x;stray\"quote;\"after\"text\n"
+    "d@x;too few\n"
+    "e@x;1;2;;;\n"
+    "f@x;1;2;3\n" +
+    std::string("g@x;\0;nul\n", 10) + "h@x;" + std::string(300, 'L') + ";\"long\n\"\"quoted\"\"\n" +
+    std::string(300, 'M') +
+    "\"\n"
+    "zoë@x;Ångström;東京😀\n"
+    "i@x;\"unterminated\nto the end;\n";
+
+// A byte-by-byte parser written from the documented rules, to check the fast one against.
+parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t max_raw) {
+  parsed out;
+  out.delimiter = d;
+  std::uint64_t line = 1;
+  std::size_t i = 0;
+  bool have_header = false;
+  while (i < s.size()) {
+    const std::size_t start = i;
+    enum class st { field_start, unquoted, quoted, quote_seen } state = st::field_start;
+    std::vector<std::string> f;
+    std::string cur;
+    bool cr_outside = false;  // the last byte appended came from outside quotes and was CR
+    bool terminated = false;
+    std::uint64_t newlines = 0;
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
+      if (state == st::quoted) {
+        if (c == '"') {
+          state = st::quote_seen;
+        } else {
+          cur += c;
+          newlines += c == '\n' ? 1 : 0;
+          cr_outside = false;
+        }
+        continue;
+      }
+      if (state == st::quote_seen && c == '"') {
+        cur += '"';
+        state = st::quoted;
+        continue;
+      }
+      if (state == st::field_start && c == '"') {
+        state = st::quoted;
+        continue;
+      }
+      if (c == d) {
+        f.push_back(std::exchange(cur, {}));
+        state = st::field_start;
+        cr_outside = false;
+        continue;
+      }
+      if (c == '\n') {
+        terminated = true;
+        break;
+      }
+      cur += c;
+      state = st::unquoted;
+      cr_outside = c == '\r';
+    }
+    const bool unterminated = state == st::quoted;
+    std::size_t content_end = i;
+    if (!unterminated) {
+      if (cr_outside) cur.pop_back();
+      f.push_back(cur);
+      if (content_end > start && s[content_end - 1] == '\r') --content_end;
+    }
+    if (terminated) ++i;
+    const std::uint64_t first_line = line;
+    line += newlines + (terminated ? 1 : 0);
+    if (!unterminated && content_end == start) {
+      ++out.blank_lines;
+      continue;
+    }
+    if (!have_header) {
+      while (!f.empty() && f.back().empty()) f.pop_back();
+      out.header = f;
+      out.header_line = first_line;
+      have_header = true;
+      continue;
+    }
+    row r;
+    r.line = first_line;
+    r.end_line = first_line + newlines;
+    r.offset = start;
+    const std::size_t length = content_end - start;
+    std::size_t kept = std::min(length, max_raw);
+    while (kept < length && kept > 0 &&
+           (static_cast<unsigned char>(s[start + kept]) & 0xC0) == 0x80)
+      --kept;
+    r.raw = std::string(s.substr(start, kept));
+    r.raw_truncated = kept < length;
+    const std::size_t h = out.header.size();
+    if (unterminated) {
+      r.error = csv_error::unterminated_quote;
+    } else if (length > max_record) {
+      r.error = csv_error::record_too_long;
+    } else {
+      r.field_count = f.size();
+      const bool extra = std::any_of(f.begin() + static_cast<std::ptrdiff_t>(std::min(h, f.size())),
+                                     f.end(), [](const std::string& x) { return !x.empty(); });
+      r.error = f.size() < h ? csv_error::too_few_fields
+                             : (extra ? csv_error::too_many_fields : csv_error::none);
+      if (f.size() > h) f.resize(h);
+      r.fields = f;
+    }
+    out.rows.push_back(std::move(r));
+  }
+  out.bytes = s.size();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every chunk size gives the same records as one big chunk") {
+  for (const std::size_t max_record : {std::size_t{1} << 20, std::size_t{200}}) {
+    csv_options o;
+    o.max_record_bytes = max_record;
+    o.max_raw_bytes = 40;
+    const parsed whole = parse(tricky, o);
+    REQUIRE(whole.rows.size() == 10);
+    CHECK(whole.header == sv{"email", "na;me", "c"});
+    CHECK(whole.rows[7].error ==
+          (max_record == 200 ? csv_error::record_too_long : csv_error::none));
+    CHECK(whole.rows[9].error == csv_error::unterminated_quote);
+    const std::string packed = leadpipe::test::gzip(tricky);
+    for (const std::size_t chunk : std::array<std::size_t, 9>{1, 2, 3, 5, 7, 11, 13, 64, 333}) {
+      CAPTURE(max_record);
+      CAPTURE(chunk);
+      CHECK(parse(tricky, o, chunk) == whole);
+      CHECK(parse(packed, o, chunk) == whole);
+    }
+  }
+}
+
+TEST_CASE("the reader matches a byte-by-byte reference on the tricky input") {
+  const std::string decoded = tricky.substr(3);  // the reader sees the stream without its mark
+  for (const std::size_t max_record : {std::size_t{1} << 20, std::size_t{200}}) {
+    csv_options o;
+    o.max_record_bytes = max_record;
+    o.max_raw_bytes = 40;
+    CAPTURE(max_record);
+    CHECK(parse(decoded, o, 0) == reference(decoded, ';', max_record, 40));
+  }
+}
+
+TEST_CASE("seeded random inputs never crash and match the reference at any chunk size") {
+  std::mt19937 rng(20240601);
+  static constexpr std::array<std::string_view, 10> atoms = {
+      "a", "b", ",", "\"", "\n", "\r", std::string_view("\0", 1), "\xC3\xA9", "\"\"", "\r\n"};
+  for (int round = 0; round < 400; ++round) {
+    std::string text = "h1,h2,h3\n";
+    const std::size_t n = rng() % 120;
+    for (std::size_t k = 0; k < n; ++k) text += atoms[rng() % atoms.size()];
+    const std::size_t max_record = round % 2 == 0 ? std::size_t{1} << 20 : 12;
+    csv_options o;
+    o.delimiter = ',';
+    o.max_record_bytes = max_record;
+    o.max_raw_bytes = 8;
+    CAPTURE(round);
+    const std::string shown = escaped(text);
+    CAPTURE(shown);
+    const parsed expected = reference(text, ',', max_record, 8);
+    CHECK(parse(text, o, 0) == expected);
+    CHECK(parse(text, o, 1 + rng() % 9) == expected);
+  }
+}

@@ -1,0 +1,215 @@
+#include "leadpipe/pipeline.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+#include <simdjson.h>
+
+using namespace leadpipe;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    static int n = 0;
+    path = fs::temp_directory_path() /
+           ("leadpipe_pipeline_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name, std::ios::binary) << text;
+    return (path / name).string();
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string l; std::getline(ss, l);) out.push_back(l);
+  return out;
+}
+
+struct run_result {
+  report rep{"validate"};
+  std::string outcomes;
+  std::string rejects;
+  std::string out;
+};
+
+run_result run(const temp_dir& d, cpu_options o) {
+  run_result r;
+  cpu_pipeline pipe(o, r.rep);
+  outcome_files files(d.file("outcomes.csv"), d.file("rejects.csv"));
+  csv_lead_writer out(d.file("out.csv"), pipe.mapping());
+  file_outcome_sink sink(files, r.rep);
+  pipe.run(out, sink, r.rep);
+  files.close();
+  out.close();
+  r.outcomes = slurp(d.file("outcomes.csv"));
+  r.rejects = slurp(d.file("rejects.csv"));
+  r.out = slurp(d.file("out.csv"));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("every row gets exactly one outcome, in input order, with the server's precedence") {
+  temp_dir d;
+  cpu_options o;
+  o.progress = progress_mode::off;
+  o.input = d.write("leads.csv",
+                    "Email,First Name,Tier\n"
+                    "ana@acme.io,Ana,A\n"             // 2 accepted
+                    "bob@example.com,Bob,B\n"         // 3 invalid (reserved domain)
+                    ",Nobody,C\n"                     // 4 missing email
+                    " ANA@ACME.IO ,Ana2,A\n"          // 5 duplicate of line 2
+                    "x@mailinator.com,Disp,\n"        // 6 dropped (disposable)
+                    "member@acme.io,Mem,\n"           // 7 already in campaign
+                    "anyone@blocked.io,Blk,\n"        // 8 blocked by domain
+                    "ceo@acme.io,Ceo,\n"              // 9 blocked by address
+                    "gone@acme.io,Gone,\n"            // 10 unsubscribed
+                    "too,many,fields,here\n"          // 11 malformed
+                    "info@acme.io,Info,\n"            // 12 accepted, role flag
+                    "\"multi\nline\"@acme.io,M,\n");  // 13 invalid (newline in address)
+  o.existing = d.write("existing.txt", "Member@Acme.io\n");
+  o.block_list = d.write("block.csv", "email_or_domain\nblocked.io\nceo@acme.io\n# not a comment in csv\n");
+  o.unsubscribed = d.write("unsub.txt", "# comment\n\ngone@acme.io\n");
+  run_result r = run(d, o);
+  const auto& c = r.rep.outcomes();
+  CHECK(r.rep.rows_read() == 12);
+  CHECK(r.rep.balanced());
+  CHECK(c[outcome::accepted] == 2);
+  CHECK(c[outcome::invalid_email] == 2);
+  CHECK(c[outcome::missing_email] == 1);
+  CHECK(c[outcome::duplicate_in_file] == 1);
+  CHECK(c[outcome::dropped_risky] == 1);
+  CHECK(c[outcome::already_in_campaign] == 1);
+  CHECK(c[outcome::blocked] == 2);
+  CHECK(c[outcome::unsubscribed] == 1);
+  CHECK(c[outcome::malformed_row] == 1);
+  CHECK(r.rep.flag_count(risk::role) == 1);
+  CHECK(r.rep.flag_count(risk::disposable) == 1);
+
+  const auto ol = lines_of(r.outcomes);
+  REQUIRE(ol.size() >= 13);
+  CHECK(ol[0] == "line,email,outcome,reason,detail,flags,by,batch");
+  CHECK(ol[1].rfind("2,ana@acme.io,accepted,", 0) == 0);
+  CHECK(ol[4].rfind("5,ANA@acme.io,duplicate_in_file,duplicate,duplicate of line 2,", 0) == 0);
+  CHECK(ol[5].find("dropped_risky,disposable") != std::string::npos);
+  CHECK(ol[6].find("already_in_campaign") != std::string::npos);
+  CHECK(ol[11].rfind("12,info@acme.io,accepted,,,role,local,", 0) == 0);
+
+  const auto rl = lines_of(r.rejects);
+  CHECK(rl[0] == "line,offset,outcome,reason,detail,raw");
+  CHECK(r.rejects.find("11,") != std::string::npos);
+  CHECK(r.rejects.find("too_many_fields") != std::string::npos);
+
+  const auto outl = lines_of(r.out);
+  REQUIRE(outl.size() == 3);
+  CHECK(outl[0] ==
+        "email,first_name,last_name,phone_number,company_name,website,location,"
+        "linkedin_profile,company_url,Tier");
+  CHECK(outl[1] == "ana@acme.io,Ana,,,,,,,,A");
+  CHECK(outl[2] == "info@acme.io,Info,,,,,,,,");
+  CHECK(r.rep.sets.size() == 3);
+}
+
+TEST_CASE("the report is valid JSON whose outcomes add up to rows_read") {
+  temp_dir d;
+  cpu_options o;
+  o.progress = progress_mode::off;
+  o.input = d.write("leads.csv", "email\na@acme.io\nb@acme.io\nnot-an-email\n");
+  run_result r = run(d, o);
+  r.rep.stop_clock();
+  const std::string json = r.rep.to_json();
+  simdjson::dom::parser p;
+  simdjson::dom::element doc = p.parse(json);
+  CHECK(int64_t(doc["schema_version"]) == report_schema_version);
+  CHECK(uint64_t(doc["rows_read"]) == 3);
+  std::uint64_t sum = 0;
+  for (auto [k, v] : simdjson::dom::object(doc["outcomes"])) sum += uint64_t(v);
+  CHECK(sum == 3);
+  CHECK(uint64_t(doc["outcomes"]["accepted"]) == 2);
+  CHECK(uint64_t(doc["outcomes"]["blocked"]) == 0);  // listed even when zero
+  CHECK(std::string_view(doc["mapping"]["fields"]["email"]) == "email");
+  CHECK(std::string_view(doc["input"]["xxh3_128"]).size() == 32);
+  CHECK(bool(doc["balanced"]));
+}
+
+TEST_CASE("start-up errors name the file and the problem") {
+  temp_dir d;
+  cpu_options o;
+  o.progress = progress_mode::off;
+  report rep("validate");
+  o.input = d.write("noemail.csv", "Name,Company\nAna,Acme\n");
+  CHECK_THROWS_WITH_AS(cpu_pipeline(o, rep), doctest::Contains("no email column"),
+                       std::runtime_error);
+  o.input = d.write("empty.csv", "");
+  CHECK_THROWS_AS(cpu_pipeline(o, rep), std::runtime_error);
+  o.input = d.file("missing.csv");
+  CHECK_THROWS_AS(cpu_pipeline(o, rep), source_error);
+  o.input = d.write("ok.csv", "email\na@acme.io\n");
+  o.block_list = d.write("bad_list.csv", "name,company\nx,y\n");
+  CHECK_THROWS_WITH_AS(cpu_pipeline(o, rep), doctest::Contains("bad_list.csv"),
+                       std::runtime_error);
+}
+
+TEST_CASE("a header-only file is read as zero rows") {
+  temp_dir d;
+  cpu_options o;
+  o.progress = progress_mode::off;
+  o.input = d.write("h.csv", "email,name\n");
+  run_result r = run(d, o);
+  CHECK(r.rep.rows_read() == 0);
+  CHECK(r.rep.balanced());
+}
+
+TEST_CASE("--keep and --drop change which risky leads are dropped") {
+  temp_dir d;
+  cpu_options o;
+  o.progress = progress_mode::off;
+  o.input = d.write("leads.csv", "email\nx@mailinator.com\ninfo@acme.io\n");
+  o.drop_flags = risk::role;
+  run_result r = run(d, o);
+  CHECK(r.rep.outcomes()[outcome::accepted] == 1);
+  CHECK(r.rep.outcomes()[outcome::dropped_risky] == 1);
+  CHECK(r.outcomes.find("info@acme.io,dropped_risky,role") != std::string::npos);
+}
+
+TEST_CASE("invalid UTF-8 in other fields is repaired and counted, never in the email") {
+  temp_dir d;
+  cpu_options o;
+  o.progress = progress_mode::off;
+  o.input = d.write("leads.csv", "email,name\na@acme.io,Caf\xE9\nb\xE9@acme.io,B\n");
+  run_result r = run(d, o);
+  CHECK(r.rep.outcomes()[outcome::accepted] == 1);
+  CHECK(r.rep.outcomes()[outcome::invalid_email] == 1);
+  CHECK(r.out.find("Caf\xEF\xBF\xBD") != std::string::npos);
+  CHECK(r.outcomes.find("bad_encoding") != std::string::npos);
+}
+
+TEST_CASE("provider folding merges gmail aliases only when asked") {
+  temp_dir d;
+  cpu_options o;
+  o.progress = progress_mode::off;
+  o.input = d.write("leads.csv", "email\nj.o.h.n+news@gmail.com\njohn@gmail.com\n");
+  CHECK(run(d, o).rep.outcomes()[outcome::duplicate_in_file] == 0);
+  o.email.fold_provider_aliases = true;
+  CHECK(run(d, o).rep.outcomes()[outcome::duplicate_in_file] == 1);
+}

@@ -1,0 +1,348 @@
+#include "leadpipe/rate_limiter.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using leadpipe::rate_limit_headers;
+using leadpipe::rate_limiter;
+using leadpipe::rate_limiter_options;
+using leadpipe::steady_time;
+using ms = std::chrono::milliseconds;
+
+namespace {
+
+const steady_time t0 = steady_time{} + 1h;
+constexpr std::int64_t epoch_at_t0_ms = 1'760'000'000'000;
+
+std::int64_t epoch_ms(steady_time t) {
+  return epoch_at_t0_ms + std::chrono::duration_cast<ms>(t - t0).count();
+}
+
+rate_limiter_options options(const char* rules) {
+  rate_limiter_options o;
+  o.rules = leadpipe::parse_rate_rules(rules).value();
+  return o;
+}
+
+// Takes `n` permits at `t`; returns how many were granted.
+int take(rate_limiter& l, steady_time t, int n) {
+  int granted = 0;
+  for (int i = 0; i < n; ++i) granted += l.try_acquire(t).granted ? 1 : 0;
+  return granted;
+}
+
+rate_limit_headers remaining(std::int64_t left, std::int64_t limit = 60) {
+  rate_limit_headers h;
+  h.limit = limit;
+  h.remaining = left;
+  return h;
+}
+
+// Reports a 429 answered at `at` with Retry-After `wait` and checks the pause it starts: the
+// wait plus 0-500 ms of jitter.
+leadpipe::rate_limited_verdict pause_for(rate_limiter& l, steady_time at, ms wait) {
+  rate_limit_headers h;
+  h.retry_after = wait;
+  const auto v = l.on_429(at - 10ms, at, h, epoch_ms(at), 1);
+  CHECK_FALSE(v.give_up);
+  CHECK(v.retry_at >= at + wait);
+  CHECK(v.retry_at <= at + wait + 500ms);
+  CHECK(l.paused_until() == v.retry_at);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("a window's budget, then a wait until its end plus the margin") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 60) == 60);
+  const auto next = l.try_acquire(t0 + 1s);
+  CHECK_FALSE(next.granted);
+  CHECK(next.retry_at == t0 + 10s + 50ms);
+  CHECK_FALSE(l.try_acquire(t0 + 10s + 49ms).granted);
+  CHECK(take(l, t0 + 10s + 50ms, 61) == 60);
+  CHECK(l.stats().requests == 120);
+}
+
+TEST_CASE("the pacing fraction keeps part of each window unused") {
+  auto o = options("60/10s");
+  o.pacing_fraction = 0.8;
+  rate_limiter l(o);
+  CHECK(take(l, t0, 60) == 48);
+}
+
+TEST_CASE("no request starts in the guard band before a window ends") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 1) == 1);
+  CHECK(take(l, t0 + 9949ms, 1) == 1);
+  const auto late = l.try_acquire(t0 + 9950ms);
+  CHECK_FALSE(late.granted);
+  CHECK(late.retry_at == t0 + 10050ms);
+}
+
+TEST_CASE("the margin of a short window is 0.5% of it") {
+  rate_limiter l(options("10/1s"));
+  CHECK(take(l, t0, 11) == 10);
+  CHECK(l.next_allowed(t0) == t0 + 1005ms);
+  auto o = options("10/1s");
+  o.window_margin = 2ms;
+  rate_limiter tight(o);
+  CHECK(take(tight, t0, 10) == 10);
+  CHECK(tight.next_allowed(t0) == t0 + 1002ms);
+}
+
+TEST_CASE("a request must fit every rule") {
+  rate_limiter l(options("standard_tier"));
+  steady_time t = t0;
+  int sent = 0;
+  for (int i = 0; i < 6; ++i) {
+    CHECK(take(l, t, 12) == 10);
+    sent += 10;
+    t = l.next_allowed(t);
+  }
+  CHECK(sent == 60);
+  // The 60/60s rule is full now: the 1 s rule no longer decides.
+  CHECK(l.next_allowed(t) == t0 + 60s + 50ms);
+}
+
+TEST_CASE("next_allowed only looks") {
+  rate_limiter l(options("2/10s"));
+  CHECK(l.next_allowed(t0) == t0);
+  CHECK(l.next_allowed(t0) == t0);
+  CHECK(take(l, t0, 3) == 2);
+  CHECK(l.next_allowed(t0 + 1s) == t0 + 10050ms);
+}
+
+TEST_CASE("unlimited rules always grant, but a 429 still pauses") {
+  rate_limiter l(rate_limiter_options{});
+  CHECK(take(l, t0, 1000) == 1000);
+  const auto v = pause_for(l, t0 + 10ms, 3s);
+  CHECK_FALSE(l.try_acquire(t0 + 3s).granted);
+  CHECK(l.try_acquire(v.retry_at).granted);
+  CHECK(l.target_in_flight(16) == 16);
+  CHECK(l.stats().requests_allowed == 0);
+}
+
+TEST_CASE("an answer that opened a server window later than ours moves our window to it") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 5) == 5);
+  CHECK(take(l, t0 + 4s, 1) == 1);
+  // Remaining == limit - 1: the t0 + 4 s request was the first of a server window, so the five
+  // sent at t0 were counted in an older one and the window runs until t0 + 14 s.
+  l.on_response(t0 + 4s, t0 + 5s, remaining(59), epoch_ms(t0 + 5s));
+  CHECK(take(l, t0 + 5s, 60) == 59);
+  CHECK(l.next_allowed(t0 + 5s) == t0 + 14s + 50ms);
+}
+
+TEST_CASE("an answer confirming our own opener changes nothing") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 20) == 20);
+  l.on_response(t0, t0 + 1s, remaining(59), epoch_ms(t0 + 1s));
+  l.on_response(t0, t0 + 2s, remaining(40), epoch_ms(t0 + 2s));
+  CHECK(take(l, t0 + 2s, 41) == 40);
+  CHECK(l.next_allowed(t0 + 2s) == t0 + 10s + 50ms);
+}
+
+TEST_CASE("an old opener whose window ended before ours began is ignored") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 60) == 60);
+  CHECK(take(l, t0 + 10050ms, 10) == 10);
+  l.on_response(t0, t0 + 11s, remaining(59), epoch_ms(t0 + 11s));
+  CHECK(take(l, t0 + 11s, 51) == 50);
+}
+
+TEST_CASE("a lower Remaining than our count means another client: our count rises") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 10) == 10);
+  l.on_response(t0, t0 + 1s, remaining(5), epoch_ms(t0 + 1s));
+  CHECK(take(l, t0 + 1s, 10) == 5);
+  // A Remaining that says less was used than we sent lowers nothing.
+  rate_limiter m(options("60/10s"));
+  CHECK(take(m, t0, 30) == 30);
+  m.on_response(t0, t0 + 1s, remaining(55), epoch_ms(t0 + 1s));
+  CHECK(take(m, t0 + 1s, 40) == 30);
+}
+
+TEST_CASE("Reset bounds a window someone else opened, as epoch seconds or a delay") {
+  for (const bool as_epoch : {true, false}) {
+    CAPTURE(as_epoch);
+    rate_limiter l(options("60/10s"));
+    CHECK(take(l, t0, 3) == 3);
+    auto h = remaining(0);
+    h.reset = as_epoch ? epoch_ms(t0 + 3s) / 1000 : 2;  // answer at t0 + 1 s: 2 s more
+    l.on_response(t0, t0 + 1s, h, epoch_ms(t0 + 1s));
+    CHECK(l.next_allowed(t0 + 1s) == t0 + 3s + 50ms);
+    CHECK(take(l, t0 + 3s + 50ms, 60) == 60);
+  }
+}
+
+TEST_CASE("once an opener was seen, Reset no longer shortens a window") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 3) == 3);
+  l.on_response(t0, t0 + 1s, remaining(59), epoch_ms(t0 + 1s));
+  auto h = remaining(0);
+  h.reset = epoch_ms(t0 + 3s) / 1000;
+  l.on_response(t0, t0 + 1s, h, epoch_ms(t0 + 1s));
+  CHECK(l.next_allowed(t0 + 1s) == t0 + 10s + 50ms);
+}
+
+TEST_CASE("a 429 waits for Retry-After plus jitter, and every sender waits") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 5) == 5);
+  const auto v = pause_for(l, t0 + 100ms, 7s);
+  const auto during = l.try_acquire(t0 + 7s);
+  CHECK_FALSE(during.granted);
+  CHECK(during.retry_at == v.retry_at);
+  // Without headers the window is taken as full: the budget is back at its end only.
+  CHECK(l.next_allowed(v.retry_at) == t0 + 10s + 50ms);
+  CHECK(l.stats().rate_limited == 1);
+}
+
+TEST_CASE("a 429 saying the primary window is empty lets senders go right after the pause") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 16) == 16);
+  auto h = remaining(60);
+  h.retry_after = 2s;
+  const auto v = l.on_429(t0, t0 + 10ms, h, epoch_ms(t0 + 10ms), 1);
+  CHECK(l.next_allowed(t0 + 10ms) == v.retry_at);
+  CHECK(take(l, v.retry_at, 61) == 60);
+}
+
+TEST_CASE("a 429 without Retry-After waits until Reset") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 1) == 1);
+  rate_limit_headers h;
+  h.reset = epoch_ms(t0 + 4s) / 1000;
+  const auto v = l.on_429(t0, t0 + 1s, h, epoch_ms(t0 + 1s), 1);
+  CHECK(v.retry_at >= t0 + 4s);
+  CHECK(v.retry_at <= t0 + 4500ms);
+}
+
+TEST_CASE("a 429 without headers waits 2 s doubling up to 60 s and gives up at the 8th") {
+  rate_limiter l(rate_limiter_options{});
+  const ms expected[] = {2s, 4s, 8s, 16s, 32s, 60s, 60s, 60s};
+  steady_time t = t0;
+  std::uint32_t n = 0;
+  for (const ms wait : expected) {
+    ++n;
+    const auto v = l.on_429(t - 10ms, t, {}, epoch_ms(t), n);
+    CAPTURE(n);
+    CHECK(v.retry_at >= t + wait);
+    CHECK(v.retry_at <= t + wait + 500ms);
+    CHECK(v.give_up == (n == 8));
+    t = v.retry_at;
+  }
+  CHECK(l.stats().rate_limited == 8);
+}
+
+TEST_CASE("absurd waits are cut to a day; absurd Reset values are ignored") {
+  rate_limiter l(rate_limiter_options{});
+  rate_limit_headers h;
+  h.retry_after = ms(std::numeric_limits<std::int64_t>::max() / 2);
+  CHECK(l.on_429(t0, t0, h, epoch_ms(t0), 1).retry_at <= t0 + 24h + 500ms);
+  rate_limiter m(rate_limiter_options{});
+  rate_limit_headers r;
+  r.reset = std::numeric_limits<std::int64_t>::max();
+  // Ignored: the doubling wait of a first 429 applies.
+  CHECK(m.on_429(t0, t0, r, epoch_ms(t0), 1).retry_at <= t0 + 2500ms);
+}
+
+TEST_CASE("a time older than the last send counts as that send's time") {
+  rate_limiter l(options("60/10s"));
+  REQUIRE(l.try_acquire(t0 + 1s).granted);
+  const auto late = l.try_acquire(t0);
+  CHECK(late.granted);
+  CHECK(late.retry_at == t0 + 1s);
+}
+
+TEST_CASE("overlapping pauses are counted once") {
+  auto o = options("60/10s");
+  o.max_429_jitter = 0ms;
+  rate_limiter l(o);
+  rate_limit_headers h;
+  h.retry_after = 5s;
+  (void)l.on_429(t0, t0, h, epoch_ms(t0), 1);
+  (void)l.on_429(t0, t0 + 1s, h, epoch_ms(t0 + 1s), 1);  // extends to t0 + 6 s
+  h.retry_after = 1s;
+  (void)l.on_429(t0, t0 + 2s, h, epoch_ms(t0 + 2s), 1);  // inside the pause
+  CHECK(l.paused_until() == t0 + 6s);
+  CHECK(l.stats().paused == 6s);
+}
+
+TEST_CASE("rate_limit_use: requests over the limit times the run's span in windows") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 60) == 60);
+  CHECK(take(l, t0 + 10050ms, 30) == 30);
+  const auto s = l.stats();
+  // Windows opened at t0 and t0 + 10.05 s: the span is 20.05 s, 2.005 windows, 120.3 requests.
+  CHECK(s.requests == 90);
+  CHECK(s.requests_allowed == doctest::Approx(120.3));
+  CHECK(s.use == doctest::Approx(90.0 / 120.3));
+}
+
+TEST_CASE("rate_limit_use takes the tightest rule") {
+  rate_limiter l(options("10/1s,20/60s"));
+  CHECK(take(l, t0, 10) == 10);
+  CHECK(take(l, t0 + 1005ms, 10) == 10);
+  // 1 s rule: 2.005 windows, 20.05 requests; 60 s rule: one window, 20 requests.
+  CHECK(l.stats().requests_allowed == doctest::Approx(20.0));
+  CHECK(l.stats().use == doctest::Approx(1.0));
+}
+
+TEST_CASE("target_in_flight follows Little's law on the measured latency") {
+  rate_limiter l(options("60/10s"));
+  // 6 requests/s * 1 s initial guess * 1.25 = 7.5 -> 8, plus one.
+  CHECK(l.target_in_flight(64) == 9);
+  CHECK(take(l, t0, 1) == 1);
+  l.on_response(t0, t0 + 2s, {}, epoch_ms(t0 + 2s));
+  CHECK(l.stats().mean_latency == 2s);
+  CHECK(l.target_in_flight(64) == 16);
+  CHECK(l.target_in_flight(4) == 4);
+  CHECK(l.target_in_flight(0) == 1);
+}
+
+TEST_CASE("bad options are refused at start-up") {
+  auto o = options("60/10s");
+  o.pacing_fraction = 0;
+  CHECK_THROWS_AS(rate_limiter{o}, std::invalid_argument);
+  o.pacing_fraction = 1.5;
+  CHECK_THROWS_AS(rate_limiter{o}, std::invalid_argument);
+  o = options("60/10s");
+  o.window_margin = -1ms;
+  CHECK_THROWS_AS(rate_limiter{o}, std::invalid_argument);
+  o = options("60/10s");
+  o.max_consecutive_429 = 0;
+  CHECK_THROWS_AS(rate_limiter{o}, std::invalid_argument);
+}
+
+TEST_CASE("senders on several threads share one budget") {
+  rate_limiter l(options("500/10s"));
+  std::atomic<int> granted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 300; ++k) {
+        if (l.try_acquire(t0).granted) granted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(granted.load() == 500);
+  CHECK(l.stats().requests == 500);
+}
+
+TEST_CASE("time_to_send: the pacing of a run whose answers come back at once") {
+  CHECK(leadpipe::time_to_send(options("60/10s"), 0) == 0ms);
+  CHECK(leadpipe::time_to_send(options("60/10s"), 60) == 0ms);
+  CHECK(leadpipe::time_to_send(options("60/10s"), 61) == 10050ms);
+  CHECK(leadpipe::time_to_send(options("60/10s"), 600) == 9 * 10050ms);
+  // standard_tier: the minute rule binds, the second rule paces each minute's 60 in 6 bursts.
+  CHECK(leadpipe::time_to_send(options("standard_tier"), 120) == 60050ms + 5 * 1005ms);
+  CHECK(leadpipe::time_to_send(rate_limiter_options{}, 1000) == 0ms);
+}
