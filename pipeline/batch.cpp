@@ -85,6 +85,7 @@ void append_lead_json(std::string& out, std::string_view sent_email, const lead_
 
 batch_builder::batch_builder(batch_options opts) : opts_(opts) {
   opts_.max_leads = std::clamp<std::size_t>(opts_.max_leads, 1, max_batch_leads);
+  next_id_ = opts_.first_id;
   current_.id = next_id_;
 }
 

@@ -49,7 +49,10 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
     lines.push_back(l.line);
   }
   settled_leads_ += b.leads.size();
-  if (durable && journal_ != nullptr) journal_->record_batch(b.id, lines, checkpoint_locked());
+  if (!durable) frozen_ = true;
+  if (durable && !frozen_ && journal_ != nullptr) {
+    journal_->record_batch(b.id, lines, checkpoint_locked());
+  }
 }
 
 void ledger::settle_all(const batch& b, outcome what, std::string_view reason,
@@ -59,10 +62,15 @@ void ledger::settle_all(const batch& b, outcome what, std::string_view reason,
   settle(b, s, durable);
 }
 
+void ledger::freeze() {
+  std::lock_guard lock(mutex_);
+  frozen_ = true;
+}
+
 void ledger::finish() {
   std::lock_guard lock(mutex_);
   const journal_checkpoint cp = checkpoint_locked();
-  if (journal_ != nullptr) journal_->record_finished(cp);
+  if (journal_ != nullptr && !frozen_) journal_->record_finished(cp);
 }
 
 void ledger::flush() {

@@ -27,9 +27,9 @@ void append_flag_names(std::string& out, std::uint8_t flags) {
 }
 
 outcome_files::outcome_files(const std::string& outcomes_path, const std::string& rejects_path,
-                             bool append) {
+                             bool append_outcomes, bool append_rejects) {
   const auto open = [&](const std::string& path, std::string_view header,
-                        std::optional<output_file>& slot) {
+                        std::optional<output_file>& slot, bool append) {
     if (path.empty()) return;
     if (append) {
       slot.emplace(output_file::append_to(path));
@@ -38,8 +38,8 @@ outcome_files::outcome_files(const std::string& outcomes_path, const std::string
       slot->write(header);
     }
   };
-  open(outcomes_path, outcomes_header, outcomes_);
-  open(rejects_path, rejects_header, rejects_);
+  open(outcomes_path, outcomes_header, outcomes_, append_outcomes);
+  open(rejects_path, rejects_header, rejects_, append_rejects);
 }
 
 void outcome_files::write(const row_result& r) {

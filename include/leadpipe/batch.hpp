@@ -53,6 +53,7 @@ struct batch {
 struct batch_options {
   std::size_t max_leads = max_batch_leads;  ///< clamped to 1..400
   std::size_t max_body_bytes = 900'000;     ///< under common proxies' 1 MB body limit
+  std::uint64_t first_id = 1;               ///< id of the first batch (a resumed job continues)
 };
 
 /// Appends one lead as a JSON object: present standard fields (email as `sent_email`), then

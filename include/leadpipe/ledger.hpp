@@ -50,6 +50,10 @@ class ledger {
   /// Settles every lead of `b` with the same outcome (not imported, rejected...).
   void settle_all(const batch& b, outcome what, std::string_view reason, std::string_view detail,
                   bool durable);
+  /// From now on no settlement is journaled (the job is stopping): whatever is written after the
+  /// last durable record is redone by a resumed run, so nothing may be marked durable after a
+  /// non-durable settlement.
+  void freeze();
   /// Writes the journal's finish record (the job needs no resume). Flushes the files first.
   void finish();
   /// Flushes the outcome files (no journal record).
@@ -65,6 +69,7 @@ class ledger {
   journal_writer* journal_;
   std::atomic<std::uint64_t> watermark_{0};
   std::uint64_t settled_leads_ = 0;
+  bool frozen_ = false;
   std::string detail_scratch_;
 };
 

@@ -39,10 +39,11 @@ struct row_result {
 /// Writes the outcomes and rejects files; either may be absent. Not thread-safe.
 class outcome_files {
  public:
-  /// Opens the files (empty path: not written). With `append` the files are opened for
-  /// appending and no header is written (resumed imports). Throws output_error.
+  /// Opens the files (empty path: not written). A file whose `append_*` flag is set is opened
+  /// for appending and gets no header (a resumed import continuing the earlier run's file).
+  /// Throws output_error.
   outcome_files(const std::string& outcomes_path, const std::string& rejects_path,
-                bool append = false);
+                bool append_outcomes = false, bool append_rejects = false);
 
   /// Records one row. Rows whose outcome is accepted or added go to the outcomes file only.
   void write(const row_result& r);

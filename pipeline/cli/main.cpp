@@ -1,14 +1,47 @@
 // leadpipe: command-line entry point. Parses flags, runs one subcommand, and maps start-up and
 // fatal errors to the documented exit codes (the only place exceptions are caught).
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
 #include <fmt/format.h>
 
 #include "cli_common.hpp"
+#include "import_cmd.hpp"
 #include "leadpipe/output_file.hpp"
 #include "leadpipe/source.hpp"
 #include "validate_cmd.hpp"
+
+namespace {
+
+// Set by the signal handler: the first SIGINT/SIGTERM stops gracefully, the second abandons
+// requests in flight. Lock-free atomics are safe to store from a handler.
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_abandon{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_signal(int) {
+  if (g_stop.load()) {
+    g_abandon.store(true);
+  } else {
+    g_stop.store(true);
+  }
+}
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int fail(const char* what, int code) {
+  std::fputs(fmt::format("leadpipe: {}\n", what).c_str(), stderr);
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace leadpipe::cli;
@@ -17,26 +50,26 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   validate_args validate;
   add_validate(app, validate);
+  import_args import;
+  add_import(app, import);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? exit_ok : exit_usage;
   }
+  install_signal_handlers();
   try {
     if (validate.cmd->parsed()) return run_validate(validate);
+    if (import.cmd->parsed()) return run_import(import, g_stop, g_abandon);
   } catch (const CLI::ParseError& e) {
-    std::fputs(fmt::format("leadpipe: {}\n", e.what()).c_str(), stderr);
-    return exit_usage;
+    return fail(e.what(), exit_usage);
   } catch (const leadpipe::source_error& e) {
-    std::fputs(fmt::format("leadpipe: {}\n", e.what()).c_str(), stderr);
-    return exit_fatal;
+    return fail(e.what(), exit_fatal);
   } catch (const leadpipe::output_error& e) {
-    std::fputs(fmt::format("leadpipe: {}\n", e.what()).c_str(), stderr);
-    return exit_fatal;
+    return fail(e.what(), exit_fatal);
   } catch (const std::exception& e) {
-    std::fputs(fmt::format("leadpipe: {}\n", e.what()).c_str(), stderr);
-    return exit_fatal;
+    return fail(e.what(), exit_fatal);
   }
   return exit_usage;
 }

@@ -185,6 +185,7 @@ asio::awaitable<exchange_result> connection::exchange(
     const bool reused = uses_ > 0;
     ++uses_;
     exchange_result r = co_await send_once(req, res, limit);
+    r.resent = sent_before;
     if (!r.ec) {
       r.request_sent = true;
       if (!res.keep_alive()) close();

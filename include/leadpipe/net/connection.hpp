@@ -55,6 +55,9 @@ struct exchange_result {
   boost::system::error_code ec;  ///< empty on success (any HTTP status)
   failure_kind kind = failure_kind::none;
   bool request_sent = false;     ///< at least the request was written: it may have landed
+  /// The request went out twice (a reused connection died and it was sent again on a new one):
+  /// even on success the first copy may have been applied too.
+  bool resent = false;
   std::string message;           ///< lower-case description of the failure
 };
 

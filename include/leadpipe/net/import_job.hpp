@@ -1,0 +1,50 @@
+#pragma once
+// `leadpipe import` wired: the CPU pipeline on one thread packs batches into a bounded queue;
+// sender coroutines on one io_context send them under the shared rate limiter; the ledger
+// settles every row once, and the journal makes the job resumable after a crash.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "leadpipe/batch.hpp"
+#include "leadpipe/net/connection.hpp"
+#include "leadpipe/pipeline.hpp"
+#include "leadpipe/rate_limiter.hpp"
+#include "leadpipe/report.hpp"
+#include "leadpipe/retry_policy.hpp"
+
+namespace leadpipe::net {
+
+/// Everything an import needs. Plain data, filled by the CLI.
+struct import_options {
+  cpu_options cpu;
+  std::string base_url = "https://server.smartlead.ai/api/v1";
+  std::string api_key;  ///< never printed, logged or written anywhere
+  std::int64_t campaign_id = 0;
+  import_settings settings;
+  batch_options batching;
+  rate_limiter_options limiter;
+  retry_options retry;
+  std::size_t concurrency = 0;  ///< most requests in flight; 0 = automatic (16)
+  tls_options tls;
+  timeouts limits;
+  std::string state_dir;  ///< journal directory; empty = no journal
+  bool resume = false;
+  bool dry_run = false;
+  std::string outcomes_path;
+  std::string rejects_path;
+};
+
+/// Runs the import to the end (or until `stop` is set: graceful; `abandon`: drop requests in
+/// flight too). Fills `rep` and returns the exit code (0 all done, 1 leads not imported, 3
+/// fatal). Throws on start-up problems (bad URL, unreadable input, journal mismatch) with a
+/// clear message; main maps them to exit codes.
+[[nodiscard]] int run_import(const import_options& opts, report& rep,
+                             const std::atomic<bool>& stop, const std::atomic<bool>& abandon);
+
+/// A regular file's xxh3-128 (same form as byte_source::raw_digest). Throws source_error.
+[[nodiscard]] std::string file_digest(const std::string& path);
+
+}  // namespace leadpipe::net

@@ -1,0 +1,382 @@
+#include "leadpipe/net/import_job.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "batch_queue.hpp"
+#include "leadpipe/journal.hpp"
+#include "leadpipe/ledger.hpp"
+#include "leadpipe/progress.hpp"
+#include "sender_pool.hpp"
+
+namespace leadpipe::net {
+
+namespace asio = boost::asio;
+
+std::string file_digest(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    throw source_error(source_errc::open_failed, fmt::format("{}: cannot open: {}", path,
+                                                              std::strerror(errno)));
+  }
+  XXH3_state_t state;
+  XXH3_128bits_reset(&state);
+  std::vector<char> buf(std::size_t{1} << 20);
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) XXH3_128bits_update(&state, buf.data(), n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) throw source_error(source_errc::read_failed, fmt::format("{}: read failed", path));
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&state));
+  std::string hex;
+  for (unsigned char byte : c.digest) hex += fmt::format("{:02x}", byte);
+  return hex;
+}
+
+namespace {
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The options that change which rows end how: a resumed run must use the same ones.
+std::string settings_text(const import_options& o) {
+  const auto& s = o.settings;
+  return fmt::format(
+      "block={} unsub={} bounce={} other={} ids={} drop={} fold={} lists={}|{}|{} map={} "
+      "custom={}",
+      s.ignore_global_block_list, s.ignore_unsubscribe_list, s.ignore_community_bounce_list,
+      s.ignore_duplicate_leads_in_other_campaign, s.return_lead_ids, o.cpu.drop_flags,
+      o.cpu.email.fold_provider_aliases, o.cpu.block_list, o.cpu.unsubscribed, o.cpu.existing,
+      o.cpu.mapping.overrides.size(), o.cpu.mapping.no_custom_fields);
+}
+
+// The CPU side's end of the queue: packs accepted leads into batches, hands local outcomes to
+// the ledger, and once the job is stopping settles what it can no longer send.
+class import_sink final : public lead_sink, public outcome_sink {
+ public:
+  import_sink(batch_options b, ledger& led, batch_queue& q, const std::atomic<int>& stop_outcome,
+              std::atomic<std::size_t>& cap)
+      : builder_(b), ledger_(led), queue_(q), stop_outcome_(stop_outcome), cap_(cap) {}
+
+  void accept(const accepted_lead& a) override {
+    ++accepted_;
+    const int stopped = stop_outcome_.load(std::memory_order_acquire);
+    if (stopped >= 0) {
+      row_result r;
+      r.line = a.line;
+      r.offset = a.offset;
+      r.email = a.sent_email;
+      r.what = static_cast<outcome>(stopped);
+      r.reason = "stopped";
+      r.flags = a.flags;
+      ledger_.local(r);
+      return;
+    }
+    const std::size_t cap = cap_.load(std::memory_order_relaxed);
+    if (cap < builder_.options().max_leads) builder_.shrink_to(cap);
+    if (builder_.add(a.line, a.sent_email, *a.lead)) push(builder_.take());
+  }
+  void local(const row_result& r) override { ledger_.local(r); }
+  void row_finished(std::uint64_t line) override { ledger_.advance_watermark(line); }
+
+  void finish() {
+    batch last = builder_.finish();
+    if (!last.leads.empty()) push(std::move(last));
+    queue_.close();
+  }
+  [[nodiscard]] std::uint64_t accepted() const { return accepted_; }
+
+ private:
+  void push(batch b) {
+    if (!queue_.push(b)) {
+      const int stopped = stop_outcome_.load(std::memory_order_acquire);
+      ledger_.settle_all(b, stopped >= 0 ? static_cast<outcome>(stopped) : outcome::not_imported_stopped,
+                         "stopped", "the job stopped before this batch was sent", false);
+    }
+  }
+  batch_builder builder_;
+  ledger& ledger_;
+  batch_queue& queue_;
+  const std::atomic<int>& stop_outcome_;
+  std::atomic<std::size_t>& cap_;
+  std::uint64_t accepted_ = 0;
+};
+
+// Counts batches without sending (--dry-run).
+class dry_run_sink final : public lead_sink {
+ public:
+  explicit dry_run_sink(batch_options b) : builder_(b) {}
+  void accept(const accepted_lead& a) override {
+    ++leads_;
+    if (builder_.add(a.line, a.sent_email, *a.lead)) {
+      ++batches_;
+      (void)builder_.take();
+    }
+  }
+  std::uint64_t finish() {
+    if (!builder_.finish().leads.empty()) ++batches_;
+    return batches_;
+  }
+  [[nodiscard]] std::uint64_t leads() const { return leads_; }
+
+ private:
+  batch_builder builder_;
+  std::uint64_t leads_ = 0;
+  std::uint64_t batches_ = 0;
+};
+
+struct journal_setup {
+  std::optional<journal_writer> writer;
+  std::optional<journal_state> resumed;
+  bool append_outcomes = false;
+  bool append_rejects = false;
+};
+
+journal_setup open_journal(const import_options& o, const endpoint& ep, report& rep) {
+  journal_setup js;
+  if (o.state_dir.empty()) {
+    if (o.resume) throw std::runtime_error("--resume needs --state-dir (where the journal is)");
+    return js;
+  }
+  if (!is_regular_file(o.cpu.input)) {
+    if (o.resume) throw std::runtime_error("--resume needs the input to be a regular file");
+    rep.warnings.push_back("no journal: the input is not a regular file, so the job cannot be "
+                           "resumed after a crash");
+    return js;
+  }
+  std::filesystem::create_directories(o.state_dir);
+  journal_identity id;
+  id.base_url = ep.url();
+  id.campaign_id = o.campaign_id;
+  id.input_path = std::filesystem::absolute(o.cpu.input).string();
+  id.input_size = std::filesystem::file_size(o.cpu.input);
+  id.input_xxh3 = file_digest(o.cpu.input);
+  id.outcomes_path = o.outcomes_path.empty() ? "" : std::filesystem::absolute(o.outcomes_path).string();
+  id.rejects_path = o.rejects_path.empty() ? "" : std::filesystem::absolute(o.rejects_path).string();
+  id.settings = settings_text(o);
+  const std::string path = journal_path(o.state_dir, o.campaign_id, id.input_xxh3);
+  const bool exists = std::filesystem::exists(path);
+  std::string msg;
+  if (!o.resume) {
+    if (exists) {
+      auto st = read_journal(path, &msg);
+      if (st && !st->finished) {
+        throw std::runtime_error(fmt::format(
+            "an unfinished import of this input into campaign {} exists ({}): rerun with "
+            "--resume to finish it, or delete that journal to start over",
+            o.campaign_id, path));
+      }
+    }
+    js.writer.emplace(journal_writer::create(path, id));
+    return js;
+  }
+  if (!exists) {
+    throw std::runtime_error(fmt::format(
+        "nothing to resume: no journal for this input and campaign {} in {} (the input may have "
+        "changed since the interrupted run)", o.campaign_id, o.state_dir));
+  }
+  auto st = read_journal(path, &msg);
+  if (!st) throw std::runtime_error(msg);
+  const journal_identity& was = st->identity;
+  if (was.input_xxh3 != id.input_xxh3 || was.input_size != id.input_size) {
+    throw std::runtime_error(fmt::format("{}: the input changed since the journal was written; "
+                                         "refusing to resume", o.cpu.input));
+  }
+  if (was.base_url != id.base_url || was.campaign_id != id.campaign_id) {
+    throw std::runtime_error(fmt::format("the journal {} is for {} campaign {}, not {} campaign {}",
+                                         path, was.base_url, was.campaign_id, id.base_url,
+                                         id.campaign_id));
+  }
+  if (was.settings != id.settings) {
+    throw std::runtime_error(fmt::format(
+        "the import settings differ from the interrupted run's ({} vs {}); resume with the same "
+        "flags", was.settings, id.settings));
+  }
+  if (st->finished) {
+    throw std::runtime_error(fmt::format("nothing to resume: the import in {} finished", path));
+  }
+  // The earlier run's files end at the last durable checkpoint; what follows is redone now.
+  if (!was.outcomes_path.empty() && std::filesystem::exists(was.outcomes_path)) {
+    truncate_file(was.outcomes_path, st->last.outcomes_bytes);
+    js.append_outcomes = was.outcomes_path == id.outcomes_path && st->last.outcomes_bytes > 0;
+  }
+  if (!was.rejects_path.empty() && std::filesystem::exists(was.rejects_path)) {
+    truncate_file(was.rejects_path, st->last.rejects_bytes);
+    js.append_rejects = was.rejects_path == id.rejects_path && st->last.rejects_bytes > 0;
+  }
+  js.writer.emplace(journal_writer::reopen(path));
+  js.resumed = std::move(*st);
+  return js;
+}
+
+int dry_run(const import_options& o, report& rep) {
+  cpu_options cpu = o.cpu;
+  cpu.record_accepted = true;
+  cpu_pipeline pipe(cpu, rep);
+  outcome_files files(o.outcomes_path, o.rejects_path);
+  file_outcome_sink outcomes(files, rep);
+  dry_run_sink sink(o.batching);
+  pipe.run(sink, outcomes, rep);
+  files.close();
+  const std::uint64_t batches = sink.finish();
+  const auto t = time_to_send(o.limiter, batches);
+  rep.network.emplace();
+  rep.network->base_url = o.base_url;
+  rep.network->campaign_id = o.campaign_id;
+  rep.network->rate_limit = to_string(o.limiter.rules);
+  rep.network->batches = batches;
+  rep.settings["dry_run"] = "true";
+  std::fputs(fmt::format("leadpipe: dry run: {} leads would go in {} requests; under {} that "
+                         "takes at least {}\n",
+                         sink.leads(), batches, to_string(o.limiter.rules),
+                         progress_line::clock(std::chrono::duration<double>(t).count()))
+                 .c_str(),
+             stderr);
+  return 0;
+}
+
+}  // namespace
+
+int run_import(const import_options& o, report& rep, const std::atomic<bool>& stop,
+               const std::atomic<bool>& abandon) {
+  std::string msg;
+  auto ep = parse_base_url(o.base_url, &msg);
+  if (!ep) throw std::runtime_error(msg);
+  if (o.dry_run) return dry_run(o, rep);
+
+  journal_setup js = open_journal(o, *ep, rep);
+  std::optional<asio::ssl::context> tls;
+  if (ep->tls) tls.emplace(make_client_tls_context(o.tls));
+
+  cpu_options cpu = o.cpu;
+  cpu.record_accepted = false;
+  cpu_pipeline pipe(cpu, rep);
+  outcome_files files(o.outcomes_path, o.rejects_path, js.append_outcomes, js.append_rejects);
+  ledger led(rep, files, js.writer ? &*js.writer : nullptr);
+
+  const std::size_t concurrency = o.concurrency == 0 ? 16 : o.concurrency;
+  asio::io_context io(1);
+  batch_queue queue(std::max<std::size_t>(4, concurrency * 2), io.get_executor());
+  rate_limiter limiter(o.limiter);
+  retry_policy retry(o.retry);
+  std::atomic<std::size_t> cap{o.batching.max_leads};
+  send_config cfg;
+  cfg.ep = *ep;
+  cfg.api_key = o.api_key;
+  cfg.campaign_id = o.campaign_id;
+  cfg.settings = o.settings;
+  cfg.max_in_flight = concurrency;
+  cfg.limits = o.limits;
+  batch_options bopts = o.batching;
+  resume_point resume;
+  if (js.resumed) {
+    cfg.maybe_landed_up_to = std::max(js.resumed->max_dispatched_line, js.resumed->last.watermark_line);
+    bopts.first_id = js.resumed->max_batch_id + 1;
+    resume.watermark = js.resumed->last.watermark_line;
+    resume.acked = &js.resumed->acked_lines;
+    rep.settings["resumed_from"] = js.writer->path();
+  }
+  sender_pool pool(io, tls ? &*tls : nullptr, cfg, limiter, retry, led, queue, cap);
+  import_sink sink(bopts, led, queue, pool.stop_outcome(), cap);
+
+  // The CPU side runs on its own thread; the network side on this one.
+  std::atomic<bool> cpu_done{false};
+  std::exception_ptr cpu_error;
+  std::thread cpu_thread([&] {
+    try {
+      pipe.run(sink, sink, rep, resume, &stop);
+      sink.finish();
+    } catch (...) {
+      cpu_error = std::current_exception();
+      queue.close();
+    }
+    cpu_done.store(true, std::memory_order_release);
+  });
+
+  pool.start();
+  progress_line progress(o.cpu.progress);
+  const auto t0 = std::chrono::steady_clock::now();
+  asio::steady_timer tick(io);
+  bool stop_seen = false;
+  bool abandon_seen = false;
+  std::function<void()> arm = [&] {
+    tick.expires_after(std::chrono::milliseconds(100));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (stop.load() && !stop_seen) {
+        stop_seen = true;
+        pool.request_stop({outcome::not_imported_stopped, "stopped by a signal"});
+      }
+      if (abandon.load() && !abandon_seen) {
+        abandon_seen = true;
+        pool.abandon();
+      }
+      const auto& p = pool.progress;
+      const double mins = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 60;
+      progress.update(fmt::format(
+          "rows {} | sent {} | added {} | skipped {} | requests {} ({:.1f}/min) | 429s {} | in flight {}",
+          rep.rows_read(), p.leads_sent.load(), p.added.load(), p.skipped.load(), p.requests.load(),
+          mins > 0 ? static_cast<double>(p.requests.load()) / mins : 0.0, p.rate_limited.load(),
+          p.in_flight.load()));
+      if (!(cpu_done.load() && pool.finished())) arm();
+    });
+  };
+  arm();
+  // run() returns once the senders are done and the tick has seen the CPU side finish.
+  io.run();
+  cpu_thread.join();
+  progress.clear();
+  if (cpu_error) std::rethrow_exception(cpu_error);
+
+  const bool stopped = pool.stopped().has_value();
+  if (!stopped) led.finish();
+  files.close();
+
+  const rate_limiter_stats ls = limiter.stats();
+  const retry_stats rs = retry.stats();
+  network_stats n;
+  n.base_url = ep->url();
+  n.campaign_id = o.campaign_id;
+  n.rate_limit = to_string(o.limiter.rules);
+  for (const auto& [k, v] : pool.requests_by_status) n.requests[k] = v;
+  n.retries = pool.resends;
+  n.batches = pool.batches;
+  n.leads_sent = pool.progress.leads_sent.load();
+  n.rate_limited = ls.rate_limited;
+  n.paused_seconds = std::chrono::duration<double>(ls.paused).count();
+  n.requests_allowed = static_cast<std::uint64_t>(ls.requests_allowed + 0.5);
+  n.rate_limit_use = ls.use;
+  const double minutes = rep.seconds() / 60.0;
+  n.leads_per_minute = minutes > 0 ? static_cast<double>(rep.outcomes()[outcome::added]) / minutes : 0;
+  rep.network = n;
+  (void)rs;
+  if (stopped) rep.stop_reason = pool.stopped()->message;
+
+  const auto& c = rep.outcomes();
+  const bool fatal = stopped && (pool.stopped()->what == outcome::not_imported_auth ||
+                                 pool.stopped()->what == outcome::not_imported_campaign_missing ||
+                                 pool.stopped()->message.rfind("tls:", 0) == 0);
+  if (fatal) return 3;
+  const std::uint64_t not_imported =
+      c[outcome::not_imported_lead_credit] + c[outcome::not_imported_retries_exhausted] +
+      c[outcome::not_imported_stopped] + c[outcome::not_imported_auth] +
+      c[outcome::not_imported_campaign_missing] + c[outcome::rejected_by_server];
+  return not_imported > 0 || stopped ? 1 : 0;
+}
+
+}  // namespace leadpipe::net

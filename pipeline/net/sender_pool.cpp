@@ -1,0 +1,444 @@
+#include "sender_pool.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <fmt/format.h>
+
+#include "leadpipe/import_response.hpp"
+
+namespace leadpipe::net {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+std::string url_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '.' || u == '_' || u == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[u >> 4U]);
+      out.push_back(hex[u & 15U]);
+    }
+  }
+  return out;
+}
+
+std::string_view header(const http_response& res, std::string_view name) {
+  auto it = res.find(name);
+  return it == res.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
+}
+
+lead_settlement settlement_of(const lead_outcome& o, const import_response& resp) {
+  lead_settlement s;
+  s.by = decided_by::server;
+  switch (o.result) {
+    case lead_result::added:
+      s.what = outcome::added;
+      s.reason = o.confirmed_on_retry ? "confirmed_on_retry" : (o.by_count ? "by_count" : "");
+      break;
+    case lead_result::invalid_email: s.what = outcome::invalid_email; s.reason = "server_invalid_email"; break;
+    case lead_result::duplicate_in_request: s.what = outcome::duplicate_in_request; break;
+    case lead_result::already_in_campaign: s.what = outcome::already_in_campaign; break;
+    case lead_result::blocked: s.what = outcome::blocked; break;
+    case lead_result::unsubscribed: s.what = outcome::unsubscribed; break;
+    case lead_result::bounced: s.what = outcome::bounced; break;
+    case lead_result::in_other_campaign: s.what = outcome::in_other_campaign; break;
+    case lead_result::lead_limit_exhausted:
+      s.what = outcome::not_imported_lead_credit;
+      s.reason = "lead_limit_exhausted";
+      break;
+    case lead_result::other_reason:
+      s.what = outcome::server_skipped;
+      s.reason = resp.view(o.reason_text);
+      break;
+    case lead_result::unknown_skip:
+      s.what = outcome::server_skipped;
+      s.reason = "unknown";
+      break;
+  }
+  if (s.reason.empty() && s.what != outcome::added) s.reason = name(s.what);
+  if (o.by_count && s.what != outcome::added) s.detail = "attributed from the answer's counters";
+  return s;
+}
+
+}  // namespace
+
+struct sender_pool::sender {
+  sender(asio::io_context& io, const endpoint& ep, asio::ssl::context* tls, timeouts t)
+      : conn(io.get_executor(), ep, tls, t) {}
+  connection conn;
+  http_request req;
+  http_response res;
+  response_parser parser;
+  import_response answer;
+  std::vector<std::string_view> emails;
+  std::vector<lead_settlement> settle;
+  std::string message;
+};
+
+sender_pool::sender_pool(asio::io_context& io, asio::ssl::context* tls, send_config cfg,
+                         rate_limiter& limiter, retry_policy& retry, ledger& led,
+                         batch_queue& queue, std::atomic<std::size_t>& batch_cap)
+    : io_(io), tls_(tls), cfg_(std::move(cfg)), limiter_(limiter), retry_(retry), ledger_(led),
+      queue_(queue), batch_cap_(batch_cap), wake_(io) {
+  wake_.expires_at(asio::steady_timer::time_point::max());
+  target_ = fmt::format("{}/campaigns/{}/leads?api_key={}", cfg_.ep.base_path, cfg_.campaign_id,
+                        url_encode(cfg_.api_key));
+}
+
+sender_pool::~sender_pool() = default;
+
+void sender_pool::start() {
+  const std::size_t n = std::max<std::size_t>(1, cfg_.max_in_flight);
+  for (std::size_t i = 0; i < n; ++i) {
+    senders_.push_back(std::make_unique<sender>(io_, cfg_.ep, tls_, cfg_.limits));
+    ++running_;
+    asio::co_spawn(io_, run_sender(i), [this](const std::exception_ptr& e) {
+      --running_;
+      // A sender must never die silently: an escaped exception stops the job loudly.
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          stop_fatal(outcome::not_imported_stopped, fmt::format("internal error: {}", ex.what()));
+        }
+      }
+    });
+  }
+}
+
+void sender_pool::stop_fatal(outcome what, std::string message) {
+  ledger_.freeze();
+  if (!stop_) {
+    stop_ = job_stop{what, std::move(message)};
+    stop_outcome_.store(static_cast<int>(what), std::memory_order_release);
+  }
+  for (auto& b : queue_.shut()) {
+    ledger_.settle_all(b, stop_->what, "stopped", stop_->message, false);
+  }
+  while (!redo_.empty()) {
+    settle_stopped(redo_.front());
+    redo_.pop_front();
+  }
+  wake_.cancel();
+}
+
+void sender_pool::request_stop(job_stop why) { stop_fatal(why.what, std::move(why.message)); }
+
+void sender_pool::abandon() {
+  for (auto& s : senders_) s->conn.close();
+}
+
+void sender_pool::settle_stopped(const work& w) {
+  ledger_.settle_all(w.b, stop_->what, "stopped", stop_->message, false);
+}
+
+sender_pool::work sender_pool::make_work(batch b, bool maybe_landed) {
+  work w;
+  w.b = std::move(b);
+  w.body = w.b.body(cfg_.settings);
+  w.maybe_landed = maybe_landed;
+  if (!maybe_landed && cfg_.maybe_landed_up_to != 0) {
+    for (const auto& l : w.b.leads) {
+      if (l.line <= cfg_.maybe_landed_up_to) w.maybe_landed = true;
+    }
+  }
+  return w;
+}
+
+void sender_pool::requeue_front(work w) {
+  redo_.push_front(std::move(w));
+  wake_.cancel();
+}
+
+asio::awaitable<bool> sender_pool::sleep_until(clock_type::time_point t) {
+  // Sleeps in short slices so that a stop is noticed within a fifth of a second even during a
+  // long 429 pause.
+  asio::steady_timer timer(io_);
+  while (!stopping() && clock_type::now() < t) {
+    timer.expires_at(std::min(t, clock_type::now() + std::chrono::milliseconds(200)));
+    (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_return !stopping();
+}
+
+asio::awaitable<std::optional<sender_pool::work>> sender_pool::next_work() {
+  for (;;) {
+    if (!redo_.empty()) {
+      work w = std::move(redo_.front());
+      redo_.pop_front();
+      co_return w;
+    }
+    if (stopping()) co_return std::nullopt;
+    // Wait on the queue, but also wake for re-cut work pushed by other senders.
+    std::optional<batch> b = co_await queue_.pop();
+    if (b) co_return make_work(std::move(*b), false);
+    if (redo_.empty()) {
+      // The queue is finished: other senders may still re-cut batches; leave only when no
+      // request is in flight anywhere.
+      if (in_flight_ == 0) co_return std::nullopt;
+      (void)co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+}
+
+asio::awaitable<void> sender_pool::wait_for_slot() {
+  while (!stopping() && in_flight_ >= limiter_.target_in_flight(cfg_.max_in_flight)) {
+    (void)co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> sender_pool::run_sender(std::size_t index) {
+  sender& s = *senders_[index];
+  for (;;) {
+    std::optional<work> w = co_await next_work();
+    if (!w) break;
+    if (stopping()) {
+      settle_stopped(*w);
+      continue;
+    }
+    co_await send(s, std::move(*w));
+  }
+  s.conn.close();
+  wake_.cancel();  // others waiting for the last in-flight request re-check
+}
+
+asio::awaitable<void> sender_pool::send(sender& s, work w) {
+  co_await wait_for_slot();
+  for (;;) {
+    if (stopping()) {
+      settle_stopped(w);
+      co_return;
+    }
+    const acquire_result permit = limiter_.try_acquire(clock_type::now());
+    if (!permit.granted) {
+      if (!co_await sleep_until(permit.retry_at)) {
+        settle_stopped(w);
+        co_return;
+      }
+      continue;
+    }
+    if (!w.dispatched) {
+      ledger_.dispatched(w.b);
+      w.dispatched = true;
+    }
+    s.req = {};
+    s.req.method(http::verb::post);
+    s.req.target(target_);
+    s.req.version(11);
+    s.req.set(http::field::host, cfg_.ep.host);
+    s.req.set(http::field::user_agent, "leadpipe/" LEADPIPE_VERSION);
+    s.req.set(http::field::content_type, "application/json");
+    s.req.set(http::field::accept, "application/json");
+    s.req.body() = w.body;
+    s.req.prepare_payload();
+
+    const auto sent = clock_type::now();
+    ++in_flight_;
+    progress.in_flight.store(in_flight_, std::memory_order_relaxed);
+    progress.requests.fetch_add(1, std::memory_order_relaxed);
+    exchange_result r = co_await s.conn.exchange(s.req, s.res);
+    --in_flight_;
+    progress.in_flight.store(in_flight_, std::memory_order_relaxed);
+    wake_.cancel();
+    const auto received = clock_type::now();
+    w.maybe_landed = w.maybe_landed || r.resent;
+
+    if (r.ec) {
+      ++requests_by_status["transport_error"];
+      w.maybe_landed = w.maybe_landed || r.request_sent;
+      if (r.kind == failure_kind::tls_verify) {
+        stop_fatal(outcome::not_imported_stopped, r.message);
+        settle_stopped(w);
+        co_return;
+      }
+      if (stopping()) {
+        settle_stopped(w);
+        co_return;
+      }
+      const retry_decision d = retry_.on_failure(w.retries++);
+      if (!d.retry) {
+        ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted,
+                           d.refusal == retry_refusal::job_budget_exhausted ? "job_retry_budget"
+                                                                            : "retries_exhausted",
+                           r.message, true);
+        ++batches;
+        co_return;
+      }
+      ++resends;
+      if (!co_await sleep_until(received + d.delay)) {
+        settle_stopped(w);
+        co_return;
+      }
+      continue;
+    }
+
+    const int status = static_cast<int>(s.res.result_int());
+    ++requests_by_status[std::to_string(status)];
+    const rate_limit_headers h = parse_rate_limit_headers(
+        header(s.res, "X-RateLimit-Limit"), header(s.res, "X-RateLimit-Remaining"),
+        header(s.res, "X-RateLimit-Reset"), header(s.res, "Retry-After"), epoch_ms());
+    if (status == 429) {
+      progress.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      const rate_limited_verdict v = limiter_.on_429(sent, received, h, epoch_ms(), ++w.consecutive_429);
+      if (v.give_up) {
+        ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, "rate_limited",
+                           fmt::format("{} answers 429 in a row", w.consecutive_429), true);
+        ++batches;
+        co_return;
+      }
+      ++resends;
+      if (!co_await sleep_until(v.retry_at)) {
+        settle_stopped(w);
+        co_return;
+      }
+      continue;
+    }
+    limiter_.on_response(sent, received, h, epoch_ms());
+    w.consecutive_429 = 0;
+
+    error_body eb;
+    if (status < 200 || status >= 300) eb = s.parser.parse_error(s.res.body());
+    const retry_action action = classify(status, true, &eb);
+    switch (action) {
+      case retry_action::success:
+        retry_.on_success();
+        settle_answer(w, s.res.body(), s);
+        co_return;
+      case retry_action::retry_after_backoff: {
+        w.maybe_landed = true;  // a 5xx may come after the work was done (§7.4)
+        const retry_decision d = retry_.on_failure(w.retries++);
+        if (!d.retry) {
+          ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, std::to_string(status),
+                             eb.message, true);
+          ++batches;
+          co_return;
+        }
+        ++resends;
+        if (!co_await sleep_until(received + d.delay)) {
+          settle_stopped(w);
+          co_return;
+        }
+        continue;
+      }
+      case retry_action::split_batch:
+      case retry_action::set_aside_named_elements:
+      case retry_action::bisect: {
+        std::vector<std::size_t> bad;
+        if (action == retry_action::set_aside_named_elements) {
+          for (auto i : eb.element_indexes) {
+            if (i < w.b.size()) bad.push_back(i);
+          }
+        }
+        std::optional<std::size_t> smaller;
+        if (action == retry_action::split_batch) smaller = smaller_batch_size(w.b.size());
+        if (smaller) {
+          // Keep the smaller size for the rest of the job (§8.1) and resend these in pieces.
+          std::size_t cap = batch_cap_.load();
+          while (*smaller < cap && !batch_cap_.compare_exchange_weak(cap, *smaller)) {
+          }
+          for (std::size_t at = w.b.size(); at > 0;) {
+            const std::size_t from = at > *smaller ? at - *smaller : 0;
+            std::vector<std::size_t> idx;
+            for (std::size_t i = from; i < at; ++i) idx.push_back(i);
+            requeue_front(make_work(w.b.subset(idx), w.maybe_landed));
+            at = from;
+          }
+        } else if (!bad.empty()) {
+          std::vector<std::size_t> good;
+          for (std::size_t i = 0; i < w.b.size(); ++i) {
+            if (std::find(bad.begin(), bad.end(), i) == bad.end()) good.push_back(i);
+          }
+          const batch rejected = w.b.subset(bad);
+          s.message = fmt::format("{} {}", status, eb.message);
+          ledger_.settle_all(rejected, outcome::rejected_by_server, "rejected_by_server",
+                             s.message, true);
+          if (!good.empty()) requeue_front(make_work(w.b.subset(good), w.maybe_landed));
+        } else if (w.b.size() == 1) {
+          s.message = fmt::format("{} {}", status, eb.message);
+          ledger_.settle_all(w.b, outcome::rejected_by_server, "rejected_by_server", s.message,
+                             true);
+          ++batches;
+        } else {
+          // One bad lead must not cost the others: find it by halves.
+          const std::size_t half = w.b.size() / 2;
+          std::vector<std::size_t> lo;
+          std::vector<std::size_t> hi;
+          for (std::size_t i = 0; i < w.b.size(); ++i) (i < half ? lo : hi).push_back(i);
+          requeue_front(make_work(w.b.subset(hi), w.maybe_landed));
+          requeue_front(make_work(w.b.subset(lo), w.maybe_landed));
+        }
+        co_return;
+      }
+      case retry_action::abort_auth:
+        stop_fatal(outcome::not_imported_auth,
+                   fmt::format("the API key was refused ({}): {}", status, eb.message));
+        settle_stopped(w);
+        co_return;
+      case retry_action::abort_not_found:
+        stop_fatal(outcome::not_imported_campaign_missing,
+                   fmt::format("campaign {} not found for this API key ({}): {}", cfg_.campaign_id,
+                               status, eb.message));
+        settle_stopped(w);
+        co_return;
+      case retry_action::rate_limited:  // handled above
+      case retry_action::already_exists:
+      case retry_action::give_up:
+        s.message = fmt::format("{} {}", status, eb.message);
+        ledger_.settle_all(w.b, outcome::rejected_by_server, "rejected_by_server", s.message, true);
+        ++batches;
+        co_return;
+    }
+  }
+}
+
+void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
+  std::string why;
+  if (!s.parser.parse_import(body, s.answer, &why)) {
+    // A 2xx we cannot read: the leads may or may not be in; resending is safe (§6.1).
+    w.maybe_landed = true;
+    ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, "unreadable_answer", why, true);
+    ++batches;
+    return;
+  }
+  s.emails.clear();
+  for (const auto& l : w.b.leads) s.emails.push_back(l.email);
+  const resolved_batch resolved = resolve_leads(s.answer, s.emails, w.maybe_landed);
+  s.settle.clear();
+  std::uint64_t added = 0;
+  for (const auto& o : resolved.leads) {
+    s.settle.push_back(settlement_of(o, s.answer));
+    if (s.settle.back().what == outcome::added) ++added;
+  }
+  ledger_.settle(w.b, s.settle, true);
+  ++batches;
+  progress.leads_sent.fetch_add(w.b.size(), std::memory_order_relaxed);
+  progress.added.fetch_add(added, std::memory_order_relaxed);
+  progress.skipped.fetch_add(w.b.size() - added, std::memory_order_relaxed);
+  if (s.answer.is_lead_limit_exhausted) {
+    stop_fatal(outcome::not_imported_lead_credit,
+               "the account has no lead credit left; no further leads can be imported");
+  }
+}
+
+}  // namespace leadpipe::net

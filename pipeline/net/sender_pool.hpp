@@ -1,0 +1,131 @@
+#pragma once
+// The send stage: K sender coroutines on one io_context, each owning one keep-alive connection,
+// its buffers and its response parser, all sharing one rate limiter, one retry policy and the
+// ledger. Every answer is turned into one settled outcome per lead.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "batch_queue.hpp"
+#include "leadpipe/batch.hpp"
+#include "leadpipe/ledger.hpp"
+#include "leadpipe/net/connection.hpp"
+#include "leadpipe/rate_limiter.hpp"
+#include "leadpipe/retry_policy.hpp"
+
+namespace leadpipe::net {
+
+/// What the senders need to know. Plain data.
+struct send_config {
+  endpoint ep;
+  std::string api_key;  ///< goes into the query string only; never logged
+  std::int64_t campaign_id = 0;
+  import_settings settings;
+  std::size_t max_in_flight = 8;
+  timeouts limits;
+  /// Resumed job: leads up to this line may have landed in the earlier run, so a resend that
+  /// finds them already in the campaign counts them added (confirmed on retry).
+  std::uint64_t maybe_landed_up_to = 0;
+};
+
+/// Why the job stopped early, when it did: the outcome given to every lead not sent.
+struct job_stop {
+  outcome what = outcome::not_imported_stopped;
+  std::string message;
+};
+
+/// Live counters for the progress line (read from another thread).
+struct send_progress {
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> leads_sent{0};
+  std::atomic<std::uint64_t> added{0};
+  std::atomic<std::uint64_t> skipped{0};
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> in_flight{0};
+};
+
+/// Runs on the io_context's thread only (start() and everything after it); stats are read after
+/// io_context::run() returned.
+class sender_pool {
+ public:
+  sender_pool(boost::asio::io_context& io, boost::asio::ssl::context* tls, send_config cfg,
+              rate_limiter& limiter, retry_policy& retry, ledger& led, batch_queue& queue,
+              std::atomic<std::size_t>& batch_cap);
+  ~sender_pool();
+  sender_pool(const sender_pool&) = delete;
+  sender_pool& operator=(const sender_pool&) = delete;
+
+  /// Spawns the senders.
+  void start();
+  /// Graceful stop: no new request starts; requests in flight finish. Safe from the io thread.
+  void request_stop(job_stop why);
+  /// Second stop: abandon requests in flight too (their leads are not imported).
+  void abandon();
+
+  /// True once every sender has returned.
+  [[nodiscard]] bool finished() const { return running_ == 0; }
+  /// The first stop reason, once set (fatal answers, signals). Read after run() returned, or
+  /// through `stopping()` from the CPU thread.
+  [[nodiscard]] const std::optional<job_stop>& stopped() const { return stop_; }
+  [[nodiscard]] const std::atomic<int>& stop_outcome() const { return stop_outcome_; }
+
+  /// Requests by HTTP status ("200", "429", "transport_error"), batches settled, resends.
+  std::map<std::string, std::uint64_t> requests_by_status;
+  std::uint64_t batches = 0;
+  std::uint64_t resends = 0;
+  send_progress progress;
+
+ private:
+  struct work {
+    batch b;
+    std::string body;
+    bool maybe_landed = false;
+    std::uint32_t retries = 0;
+    std::uint32_t consecutive_429 = 0;
+    bool dispatched = false;
+  };
+  struct sender;
+
+  boost::asio::awaitable<void> run_sender(std::size_t index);
+  boost::asio::awaitable<std::optional<work>> next_work();
+  boost::asio::awaitable<void> send(sender& s, work w);
+  boost::asio::awaitable<bool> sleep_until(std::chrono::steady_clock::time_point t);
+  boost::asio::awaitable<void> wait_for_slot();
+  void settle_answer(work& w, std::string_view body, sender& s);
+  void settle_stopped(const work& w);
+  void requeue_front(work w);
+  work make_work(batch b, bool maybe_landed);
+  [[nodiscard]] bool stopping() const { return stop_.has_value(); }
+  void stop_fatal(outcome what, std::string message);
+
+  boost::asio::io_context& io_;
+  boost::asio::ssl::context* tls_;
+  send_config cfg_;
+  rate_limiter& limiter_;
+  retry_policy& retry_;
+  ledger& ledger_;
+  batch_queue& queue_;
+  std::atomic<std::size_t>& batch_cap_;
+  std::deque<work> redo_;  // re-cut batches, sent before new ones
+  std::vector<std::unique_ptr<sender>> senders_;
+  boost::asio::steady_timer wake_;  // cancelled when a slot frees, work is requeued or on stop
+  std::optional<job_stop> stop_;
+  std::atomic<int> stop_outcome_{-1};
+  std::size_t in_flight_ = 0;
+  std::size_t running_ = 0;
+  std::string target_;
+};
+
+}  // namespace leadpipe::net
