@@ -149,6 +149,9 @@ std::string report::to_json() const {
     w.key("requests_allowed").value(n.requests_allowed);
     w.key("rate_limit_use").value(n.rate_limit_use);
     w.key("server_skipped_after_cache").value(n.server_skipped_after_cache);
+    w.key("unattributed_skips").begin_object();
+    for (const auto& [k, v] : n.unattributed) w.key(k).value(v);
+    w.end_object();
     w.end_object();
   }
   w.key("settings").begin_object();

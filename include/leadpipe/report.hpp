@@ -55,6 +55,9 @@ struct network_stats {
   std::string rate_limit;           ///< the configured rules, canonical text
   std::optional<std::int64_t> campaign_id;
   std::uint64_t server_skipped_after_cache = 0;  ///< leads the server skipped despite the cache
+  /// Skips the server only counted (live response shape): reason -> leads, for the leads
+  /// reported as server_skipped because no list named them.
+  std::map<std::string, std::uint64_t> unattributed;
 };
 
 /// Counters and facts of one run. Not thread-safe: one owner, the pipeline's thread.

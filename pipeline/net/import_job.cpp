@@ -356,6 +356,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   for (const auto& [k, v] : pool.requests_by_status) n.requests[k] = v;
   n.retries = pool.resends;
   n.batches = pool.batches;
+  n.unattributed = pool.unattributed;
   n.leads_sent = pool.progress.leads_sent.load();
   n.rate_limited = ls.rate_limited;
   n.paused_seconds = std::chrono::duration<double>(ls.paused).count();

@@ -430,6 +430,11 @@ void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
     s.settle.push_back(settlement_of(o, s.answer));
     if (s.settle.back().what == outcome::added) ++added;
   }
+  for (const auto& u : resolved.unattributed) {
+    const std::string_view reason =
+        u.reason == lead_result::other_reason ? s.answer.view(u.reason_text) : to_string(u.reason);
+    unattributed[std::string(reason)] += static_cast<std::uint64_t>(u.count);
+  }
   ledger_.settle(w.b, s.settle, true);
   ++batches;
   progress.leads_sent.fetch_add(w.b.size(), std::memory_order_relaxed);

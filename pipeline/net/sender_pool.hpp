@@ -85,6 +85,7 @@ class sender_pool {
   std::map<std::string, std::uint64_t> requests_by_status;
   std::uint64_t batches = 0;
   std::uint64_t resends = 0;
+  std::map<std::string, std::uint64_t> unattributed;  ///< counter-only skips, by reason
   send_progress progress;
 
  private:

@@ -1,0 +1,293 @@
+// leadpipe import against the simulator over TLS on loopback: exact counts checked against the
+// simulator's state, every server skip reason, response shapes, rate limiting, faults, 400s,
+// 401, lead credit and keep-alive closes.
+#include <algorithm>
+#include <set>
+
+#include "import_test_env.hpp"
+
+using namespace leadpipe;
+using namespace leadpipe::testing;
+
+namespace {
+
+sim::sim_config fixture(const std::string& json) {
+  std::string msg;
+  auto cfg = sim::load_fixture(json, "test", "sim-key", 1'767'605'400'000, &msg);
+  REQUIRE_MESSAGE(cfg.has_value(), msg);
+  return std::move(*cfg);
+}
+
+std::uint64_t count(const import_run& r, outcome o) { return r.rep.outcomes()[o]; }
+
+}  // namespace
+
+TEST_CASE("happy path: every accepted lead lands, exact counts against the simulator") {
+  live_sim s(sim::default_config());
+  auto emails = addresses(1234);
+  emails.push_back("not-an-email");
+  emails.push_back("LEAD0@acme.io");  // duplicate of the first row
+  auto o = import_to(s, s.write("leads.csv", csv_of(emails)));
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(r->rep.balanced());
+  CHECK(r->rep.rows_read() == 1236);
+  CHECK(count(*r, outcome::added) == 1234);
+  CHECK(count(*r, outcome::invalid_email) == 1);
+  CHECK(count(*r, outcome::duplicate_in_file) == 1);
+  const auto members = s.members(1);
+  CHECK(members.size() == 1234);
+  CHECK(std::set<std::string>(members.begin(), members.end()).count("lead1233@acme.io") == 1);
+  REQUIRE(r->rep.network.has_value());
+  CHECK(r->rep.network->batches == 4);  // 400 + 400 + 400 + 34: full batches
+  CHECK(r->rep.network->requests.at("200") == 4);
+  CHECK(r->rep.network->leads_sent == 1234);
+}
+
+TEST_CASE("every server skip reason is reported per lead") {
+  live_sim s(fixture(R"({
+    "options": {"rate_limit": "none"},
+    "campaigns": [{"id": 1, "name": "target"}, {"id": 2, "name": "other"}],
+    "leads": [{"email": "member@acme.io"}, {"email": "gone@acme.io"}, {"email": "elsewhere@acme.io"}],
+    "memberships": [{"campaign_id": 1, "email": "member@acme.io"},
+                    {"campaign_id": 2, "email": "elsewhere@acme.io"}],
+    "block_list": [{"email_or_domain": "blocked.io"}, {"email_or_domain": "ceo@acme.io"}],
+    "unsubscribed": [{"email": "gone@acme.io"}],
+    "community_bounce_set": ["bounced@acme.io"]
+  })"));
+  const std::vector<std::string> emails = {"new@acme.io",     "member@acme.io", "x@blocked.io",
+                                           "ceo@acme.io",     "gone@acme.io",   "bounced@acme.io",
+                                           "elsewhere@acme.io"};
+  for (const char* shape : {"both", "live", "guide"}) {
+    CAPTURE(shape);
+    s.sim().reset();
+    s.option("response_shape", shape);
+    auto o = import_to(s, s.write("leads.csv", csv_of(emails)));
+    o.settings.ignore_duplicate_leads_in_other_campaign = true;  // observed: true = skip
+    auto r = run(o);
+    CHECK(r->rc == 0);
+    CHECK(r->rep.balanced());
+    CHECK(count(*r, outcome::added) == 1);
+    CHECK(count(*r, outcome::already_in_campaign) == 1);
+    CHECK(count(*r, outcome::unsubscribed) == 1);
+    CHECK(count(*r, outcome::in_other_campaign) == 1);
+    if (std::string_view(shape) == "live") {
+      // Only counters say who was blocked and who bounced: the leads cannot be pinned, so they
+      // are server_skipped and the report carries the counters' split.
+      CHECK(count(*r, outcome::server_skipped) == 3);
+      CHECK(r->rep.network->unattributed.at("blocked") == 2);
+      CHECK(r->rep.network->unattributed.at("bounced") == 1);
+    } else {
+      CHECK(count(*r, outcome::blocked) == 2);
+      CHECK(count(*r, outcome::bounced) == 1);
+      CHECK(r->rep.by_server()[outcome::blocked] == 2);
+    }
+    CHECK(s.members(1).size() == 2);  // member + new
+  }
+}
+
+TEST_CASE("the cross-campaign intent is translated for both semantics") {
+  const char* fx = R"({
+    "options": {"rate_limit": "none"},
+    "campaigns": [{"id": 1, "name": "target"}, {"id": 2, "name": "other"}],
+    "leads": [{"email": "elsewhere@acme.io"}],
+    "memberships": [{"campaign_id": 2, "email": "elsewhere@acme.io"}]
+  })";
+  for (const char* semantics : {"observed", "documented"}) {
+    CAPTURE(semantics);
+    live_sim s(fixture(fx));
+    s.option("cross_campaign_flag_semantics", semantics);
+    const bool observed = std::string_view(semantics) == "observed";
+    auto o = import_to(s, s.write("leads.csv", csv_of({"elsewhere@acme.io"})));
+    // Intent "skip": observed sends true, documented sends false.
+    o.settings.ignore_duplicate_leads_in_other_campaign = observed;
+    auto r = run(o);
+    CHECK(count(*r, outcome::in_other_campaign) == 1);
+    s.sim().reset();  // back to the fixture, options included
+    s.option("cross_campaign_flag_semantics", semantics);
+    // Intent "allow": the opposite flag.
+    o.settings.ignore_duplicate_leads_in_other_campaign = !observed;
+    r = run(o);
+    CHECK(count(*r, outcome::added) == 1);
+  }
+}
+
+TEST_CASE("a real rate limit: 429s pause every sender and every lead still lands") {
+  live_sim s(sim::default_config());
+  s.option("rate_limit", "5/1s");
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(4000))));
+  o.batching.max_leads = 200;  // 20 requests over about four windows
+  o.concurrency = 8;
+  o.limiter.rules = {};        // the client does not know the limit: it learns from 429s
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 4000);
+  CHECK(s.members(1).size() == 4000);
+  REQUIRE(r->rep.network.has_value());
+  // No storm: after a 429 everyone waits for Retry-After, so 429s stay near one per window.
+  CHECK(r->rep.network->rate_limited >= 1);
+  CHECK(r->rep.network->rate_limited <= 20);
+  CHECK(r->rep.network->paused_seconds > 0);
+}
+
+TEST_CASE("configured to the server's limit, the client sends no 429") {
+  live_sim s(sim::default_config());
+  s.option("rate_limit", "10/1s");
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(3000))));
+  o.batching.max_leads = 100;  // 30 requests: three windows
+  o.limiter.rules = parse_rate_rules("10/1s").value();
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 3000);
+  REQUIRE(r->rep.network.has_value());
+  CHECK(r->rep.network->rate_limited == 0);
+  CHECK(r->rep.network->rate_limit_use > 0.9);
+}
+
+TEST_CASE("5xx, resets, timeouts and answers lost after commit: exact accounting") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=503:p=0.15", "import:status=500:p=0.05", "import:drop-after-commit:p=0.1",
+            "import:close-before-answer:p=0.05", "import:truncate:p=0.05",
+            "import:latency=1ms..30ms"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(6000))));
+  o.batching.max_leads = 100;
+  o.retry.max_retries_per_batch = 20;
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(r->rep.balanced());
+  CHECK(count(*r, outcome::added) == 6000);
+  CHECK(count(*r, outcome::already_in_campaign) == 0);  // lost answers are confirmed on retry
+  CHECK(s.members(1).size() == 6000);
+  REQUIRE(r->rep.network.has_value());
+  CHECK(r->rep.network->retries > 0);
+}
+
+TEST_CASE("timeouts: a slow server is retried and nothing is counted twice") {
+  live_sim s(sim::default_config());
+  s.faults({"import:latency=2s:p=0.3"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(1600))));
+  o.batching.max_leads = 100;
+  o.limits.request = std::chrono::milliseconds(500);
+  o.retry.max_retries_per_batch = 20;
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 1600);
+  CHECK(r->rep.network->requests.at("transport_error") > 0);
+  CHECK(s.members(1).size() == 1600);
+}
+
+TEST_CASE("retries exhausted: the batch's leads are not imported, with the reason") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=503"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(10))));
+  o.retry.max_retries_per_batch = 2;
+  auto r = run(o);
+  CHECK(r->rc == 1);
+  CHECK(count(*r, outcome::not_imported_retries_exhausted) == 10);
+  CHECK(r->rep.balanced());
+}
+
+TEST_CASE("a 400 naming elements sets those leads aside and sends the rest") {
+  live_sim s(sim::default_config());
+  s.option("invalid_email_policy", "reject_request");
+  // The policy accepts a non-ASCII local part (flag smtputf8); the contract's server rule does not.
+  std::vector<std::string> emails = addresses(50);
+  emails[10] = "jos\xC3\xA9@acme.io";
+  emails[40] = "m\xC3\xBCller@acme.io";
+  auto o = import_to(s, s.write("leads.csv", csv_of(emails)));
+  auto r = run(o);
+  CHECK(r->rc == 1);
+  CHECK(count(*r, outcome::rejected_by_server) == 2);
+  CHECK(count(*r, outcome::added) == 48);
+  CHECK(s.members(1).size() == 48);
+}
+
+TEST_CASE("a 400 naming no element is bisected so one bad lead costs only itself") {
+  live_sim s(sim::default_config());
+  s.faults({"import:nth=1:status=400"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(64))));
+  auto r = run(o);
+  CHECK(r->rep.balanced());
+  // The first request failed as a whole; its halves went through.
+  CHECK(count(*r, outcome::added) == 64);
+  CHECK(r->rep.network->requests.at("400") == 1);
+}
+
+TEST_CASE("a size complaint halves the batch size for the rest of the job") {
+  live_sim s(sim::default_config());
+  s.option("max_leads_per_request", "100");
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(1000))));
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 1000);
+  CHECK(s.members(1).size() == 1000);
+}
+
+TEST_CASE("401: the job stops with a clear reason and every row accounted") {
+  live_sim s(sim::default_config());
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(900))));
+  o.api_key = "wrong-key";
+  auto r = run(o);
+  CHECK(r->rc == 3);
+  CHECK(r->rep.balanced());
+  CHECK(count(*r, outcome::not_imported_auth) == 900);
+  CHECK(r->rep.stop_reason.find("API key was refused (401)") != std::string::npos);
+  CHECK(r->rep.stop_reason.find("wrong-key") == std::string::npos);
+}
+
+TEST_CASE("404: an unknown campaign stops the job") {
+  live_sim s(sim::default_config());
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(10))), 99);
+  auto r = run(o);
+  CHECK(r->rc == 3);
+  CHECK(count(*r, outcome::not_imported_campaign_missing) == 10);
+}
+
+TEST_CASE("lead credit running out: partial batch, then every remaining lead not imported") {
+  live_sim s(fixture(R"({
+    "options": {"rate_limit": "none"},
+    "accounts": [{"id": 1, "api_keys": ["sim-key"], "lead_credit_remaining": 450}],
+    "campaigns": [{"id": 1, "name": "target"}]
+  })"));
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(1200))));
+  o.concurrency = 1;
+  auto r = run(o);
+  CHECK(r->rc == 1);
+  CHECK(r->rep.balanced());
+  CHECK(count(*r, outcome::added) == 450);
+  CHECK(count(*r, outcome::not_imported_lead_credit) == 750);
+  CHECK(s.members(1).size() == 450);
+  CHECK(r->rep.stop_reason.find("lead credit") != std::string::npos);
+}
+
+TEST_CASE("a server that closes keep-alive connections after every 2 requests") {
+  live_sim s(sim::default_config());
+  s.option("keepalive_max", "2");
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(4000))));
+  o.batching.max_leads = 100;
+  o.concurrency = 2;
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 4000);
+  CHECK(r->rep.network->requests.count("transport_error") == 0);
+  CHECK(s.members(1).size() == 4000);
+}
+
+TEST_CASE("plain http works on loopback, and an untrusted certificate is refused") {
+  {
+    live_sim s(sim::default_config(), false);
+    auto o = import_to(s, s.write("leads.csv", csv_of(addresses(10))));
+    o.tls.ca_file.clear();
+    auto r = run(o);
+    CHECK(r->rc == 0);
+    CHECK(count(*r, outcome::added) == 10);
+  }
+  live_sim s(sim::default_config());
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(10))));
+  o.tls.ca_file.clear();  // the simulator's private CA is not trusted
+  auto r = run(o);
+  CHECK(r->rc == 3);
+  CHECK(r->rep.balanced());
+  CHECK(r->rep.stop_reason.find("not trusted") != std::string::npos);
+  CHECK(s.members(1).empty());
+}
