@@ -26,10 +26,13 @@ namespace leadpipe::testing {
 
 namespace fs = std::filesystem;
 
-/// A simulator served over TLS on 127.0.0.1:0 with the real clock.
+/// A simulator served over TLS on 127.0.0.1:0 with the real clock. Its rate limit starts off
+/// ("none") so that tests which are not about rate limiting do not wait for windows; set it with
+/// option("rate_limit", ...).
 class live_sim {
  public:
   explicit live_sim(sim::sim_config cfg, bool tls = true) {
+    cfg.options.rate_limit = {};
     static int n = 0;
     dir_ = fs::temp_directory_path() /
            ("leadpipe_import_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));

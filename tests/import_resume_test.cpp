@@ -1,0 +1,103 @@
+// A leadpipe import process killed with SIGKILL at random moments and resumed until it finishes:
+// exactly the expected leads end in the campaign and every row is in the outcome file once.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "import_test_env.hpp"
+#include "leadpipe/csv.hpp"
+
+extern char** environ;
+
+using namespace leadpipe;
+using namespace leadpipe::testing;
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store = {"SMARTLEAD_API_KEY=sim-key", "PATH=/usr/bin:/bin"};
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp.data()) == 0);
+  return pid;
+}
+
+// Reads the outcome file: line -> (outcome, count of appearances).
+std::map<std::uint64_t, std::pair<std::string, int>> outcomes_by_line(const std::string& path) {
+  std::map<std::uint64_t, std::pair<std::string, int>> out;
+  auto rd = csv_reader::open(byte_source::open(path));
+  REQUIRE(rd.has_value());
+  csv_record rec;
+  while (rd->next(rec)) {
+    REQUIRE(rec.fields.size() >= 3);
+    auto& slot = out[std::stoull(std::string(rec.fields[0]))];
+    slot.first = std::string(rec.fields[2]);
+    ++slot.second;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL at random moments, then --resume: every row once, every lead in once") {
+  live_sim s(sim::default_config());
+  s.faults({"import:latency=20ms..120ms", "import:drop-after-commit:p=0.05",
+            "import:status=503:p=0.05"});
+  std::vector<std::string> emails = addresses(3000);
+  for (std::size_t i = 0; i < emails.size(); i += 97) emails[i] = "bad-address-" + std::to_string(i);
+  const std::string input = s.write("leads.csv", csv_of(emails));
+  const std::string bin = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe";
+  const std::vector<std::string> base = {
+      bin, "import", input, "--campaign", "1", "--base-url", s.url(), "--ca-file", s.ca_file(),
+      "--state-dir", s.file("state"), "--outcomes", s.file("outcomes.csv"), "--rejects",
+      s.file("rejects.csv"), "--batch-size", "50", "--rate-limit", "none", "--concurrency", "3",
+      "--no-progress"};
+  std::mt19937 rng(12345);
+  int kills = 0;
+  int rc = -1;
+  for (int round = 0; round < 40 && rc != 0; ++round) {
+    std::vector<std::string> args = base;
+    if (round > 0) args.push_back("--resume");
+    const pid_t pid = spawn(args);
+    int status = 0;
+    if (kills < 8) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 400));
+      if (waitpid(pid, &status, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        ++kills;
+        continue;
+      }
+    } else {
+      REQUIRE(waitpid(pid, &status, 0) == pid);
+    }
+    rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    INFO("round " << round << " exit " << rc);
+    REQUIRE((rc == 0 || rc == 1));
+  }
+  CHECK(kills >= 3);
+  REQUIRE(rc == 0);
+  const auto by_line = outcomes_by_line(s.file("outcomes.csv"));
+  CHECK(by_line.size() == emails.size());
+  std::size_t added = 0;
+  std::size_t invalid = 0;
+  for (const auto& [line, v] : by_line) {
+    CHECK_MESSAGE(v.second == 1, "line " << line << " appears " << v.second << " times");
+    if (v.first == "added") ++added;
+    if (v.first == "invalid_email") ++invalid;
+  }
+  const std::size_t bad = (emails.size() + 96) / 97;
+  CHECK(invalid == bad);
+  CHECK(added == emails.size() - bad);
+  CHECK(s.members(1).size() == emails.size() - bad);
+}
