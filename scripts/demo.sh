@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's first command: installs what is needed, builds, generates sample leads with
-# leadpipe-gen and runs `leadpipe validate` on them, printing the JSON report.
+# The README's first command: installs what is needed, builds, generates sample leads, starts
+# leadpipe-sim with TLS on loopback (SmartLead's default rule scaled to a 10-second window so the
+# demo takes about a minute), imports the leads with `leadpipe import` and prints the report.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -8,16 +9,36 @@ bash scripts/setup.sh
 bash scripts/build.sh "$root/build"
 bin="$root/build"
 work=$(mktemp -d -t leadpipe-demo.XXXXXX)
-echo "== generating 20,000 sample leads in $work"
-"$bin/tools/leadpipe-gen" --rows 20000 --seed 42 --out "$work/leads.csv" \
+sim_pid=""
+cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+echo "== generating 30,000 sample leads in $work"
+"$bin/tools/leadpipe-gen" --rows 30000 --seed 42 --out "$work/leads.csv" \
   --duplicate-rate 0.03 --invalid-rate 0.02 --missing-rate 0.01 --risky-rate 0.02 \
   --role-rate 0.02 --multiline-rate 0.01 --extra-column-rate 0.002 --unicode-rate 0.05 \
   --block-list "$work/block.txt" --block-count 500 --block-hit-rate 0.5 --block-domain-count 3 \
   --existing "$work/existing.txt" --existing-count 800 --existing-hit-rate 0.5 \
-  --expect "$work/expected.json"
-echo "== leadpipe validate"
-"$bin/pipeline/cli/leadpipe" validate "$work/leads.csv" \
-  --block-list "$work/block.txt" --existing "$work/existing.txt" \
-  --out "$work/clean.csv" --outcomes "$work/outcomes.csv" --rejects "$work/rejects.csv" \
-  --report -
-echo "== outputs in $work: clean.csv, outcomes.csv, rejects.csv (expected counts: expected.json)"
+  --sim-fixture "$work/fixture.json" --campaign-id 1 \
+  --expect "$work/expected.json" --quiet
+
+echo "== starting leadpipe-sim (TLS, private CA, rate limit 10 requests / 10 s)"
+"$bin/sim/leadpipe-sim" --tls --port 0 --port-file "$work/port" --ca-out "$work/ca.pem" \
+  --fixture "$work/fixture.json" --rate-limit 10/10s --state-dump "$work/sim-state.json" &
+sim_pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+port=$(cat "$work/port")
+
+echo "== leadpipe import (progress on standard error)"
+set +e
+SMARTLEAD_API_KEY=sim-key "$bin/pipeline/cli/leadpipe" import "$work/leads.csv" \
+  --campaign 1 --base-url "https://127.0.0.1:$port/api/v1" --ca-file "$work/ca.pem" \
+  --rate-limit 10/10s --block-list "$work/block.txt" --existing "$work/existing.txt" \
+  --state-dir "$work/state" --outcomes "$work/outcomes.csv" --rejects "$work/rejects.csv" \
+  --report "$work/report.json" --progress
+rc=$?
+set -e
+echo "== report ($work/report.json)"
+cat "$work/report.json"
+echo "== leadpipe exited with $rc; outcomes.csv and rejects.csv are in $work"
+exit $rc
