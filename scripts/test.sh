@@ -12,6 +12,9 @@ bash scripts/build.sh "$root/build"
 echo "== tests"
 ctest --test-dir "$root/build" --output-on-failure -j 2
 
+echo "== benchmark smoke run (small sizes; results checked against references)"
+bash "$root/bench/run.sh" "$root/build" --quick
+
 echo "== build (address;undefined sanitizers)"
 bash scripts/build.sh "$root/build-asan" -DLEADPIPE_SANITIZE='address;undefined' \
   -DCMAKE_BUILD_TYPE=Debug -DLEADPIPE_BUILD_BENCH=OFF

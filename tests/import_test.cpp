@@ -291,3 +291,18 @@ TEST_CASE("plain http works on loopback, and an untrusted certificate is refused
   CHECK(r->rep.stop_reason.find("not trusted") != std::string::npos);
   CHECK(s.members(1).empty());
 }
+
+TEST_CASE("--dry-run sends nothing and counts the requests the job needs") {
+  live_sim s(sim::default_config());
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(1234))));
+  o.dry_run = true;
+  o.limiter.rules = parse_rate_rules("default").value();
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(r->rep.balanced());
+  CHECK(count(*r, outcome::accepted) == 1234);
+  REQUIRE(r->rep.network.has_value());
+  CHECK(r->rep.network->batches == 4);
+  CHECK(s.state_int("requests") == 0);
+  CHECK(s.members(1).empty());
+}
