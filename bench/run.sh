@@ -20,6 +20,7 @@ if [ "$quick" = "--quick" ]; then
 else
   bash "$root/bench/cpu_bench.sh" "$build"
 fi
+bash "$root/bench/import_bench.sh" "$build" all "$quick"
 echo
 echo "== csv reader vs io::LineReader"
 "$build/bench/leadpipe_csv_bench" "$([ "$quick" = --quick ] && echo 64 || echo 1024)"
