@@ -6,7 +6,7 @@
 using namespace leadpipe::sim;
 
 namespace {
-const std::string kDemo = LEADPIPE_TEST_DATA "/../../sim/fixtures/demo.json";
+const std::string kDemo = LEADPIPE_SOURCE_DIR "/sim/fixtures/demo.json";
 }
 
 TEST_CASE("the demo fixture seeds every kind of record") {

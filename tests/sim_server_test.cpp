@@ -127,7 +127,7 @@ TEST_CASE("leadpipe-sim starts, serves, and stops cleanly on SIGTERM with a stat
   std::remove(dump.c_str());
   const std::string cmd = fmt::format(
       "echo $$; exec {} --port 0 --port-file {} --state-dump {} --tls --ca-out {} --rate-limit none "
-      "--fixture " LEADPIPE_TEST_DATA "/../../sim/fixtures/demo.json",
+      "--fixture " LEADPIPE_SOURCE_DIR "/sim/fixtures/demo.json",
       kBinary, port_file, dump, ca);
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
