@@ -160,6 +160,7 @@ std::string report::to_json() const {
   w.key("warnings").begin_array();
   for (const auto& s : warnings) w.value(s);
   w.end_array();
+  for (const auto& [k, v] : sections) w.key(k).raw(v);
   w.key("balanced").value(balanced());
   w.end_object();
   out.push_back('\n');

@@ -95,6 +95,8 @@ class report {
   std::optional<network_stats> network;
   std::map<std::string, std::string> settings;  ///< effective options worth recording
   std::vector<std::string> warnings;
+  /// Command-specific sections, already serialised as JSON values, written under their keys.
+  std::map<std::string, std::string> sections;
   int exit_code = 0;
   std::string stop_reason;  ///< why the job stopped early, if it did
 

@@ -10,6 +10,7 @@
 #include "import_cmd.hpp"
 #include "leadpipe/output_file.hpp"
 #include "leadpipe/source.hpp"
+#include "template_cmd.hpp"
 #include "validate_cmd.hpp"
 
 namespace {
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
   add_validate(app, validate);
   import_args import;
   add_import(app, import);
+  template_args tmpl;
+  add_check_template(app, tmpl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -62,6 +65,7 @@ int main(int argc, char** argv) {
   try {
     if (validate.cmd->parsed()) return run_validate(validate);
     if (import.cmd->parsed()) return run_import(import, g_stop, g_abandon);
+    if (tmpl.cmd->parsed()) return run_check_template(tmpl);
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), exit_usage);
   } catch (const leadpipe::source_error& e) {

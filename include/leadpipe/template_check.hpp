@@ -1,0 +1,39 @@
+#pragma once
+// `leadpipe check-template`: which {{variables}} a sequence template uses, which of them the
+// input cannot fill (SmartLead matches custom-field keys case-sensitively), and how many leads
+// would get each one blank (the guide's "custom field variables show blank" case, §11.4).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "leadpipe/mapping.hpp"
+
+namespace leadpipe {
+
+/// One variable of a template.
+struct template_variable {
+  std::string name;           ///< as written between the braces, trimmed
+  bool has_fallback = false;  ///< written {{name|fallback}}: a blank value is replaced
+  std::uint64_t uses = 0;     ///< occurrences in the template
+};
+
+/// The distinct variables of `text` in order of first use. `{{ x }}` and `{{x|default}}` are
+/// read; unbalanced braces are ignored. Thread-safe.
+[[nodiscard]] std::vector<template_variable> parse_template(std::string_view text);
+
+/// Where a variable's value comes from under a column mapping.
+struct variable_source {
+  enum class kind : std::uint8_t { lead_field, custom_field, missing };
+  kind from = kind::missing;
+  lead_field field = lead_field::email;  ///< for lead_field
+  std::uint32_t column = 0;              ///< the CSV column (lead_field or custom_field)
+  std::string near_miss;                 ///< missing: a header equal but for case, if any
+};
+
+/// Resolves a variable: a standard lead field name (first_name ...) that is mapped, else a custom
+/// field whose header is exactly the name. Thread-safe.
+[[nodiscard]] variable_source resolve_variable(const column_mapping& m, std::string_view name);
+
+}  // namespace leadpipe

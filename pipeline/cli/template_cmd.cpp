@@ -1,0 +1,123 @@
+#include "template_cmd.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "leadpipe/json_writer.hpp"
+#include "leadpipe/template_check.hpp"
+
+namespace leadpipe::cli {
+namespace {
+
+// Counts, per variable, the accepted leads whose value is empty.
+class blank_counter final : public lead_sink {
+ public:
+  blank_counter(const std::vector<variable_source>& sources, const column_mapping& m)
+      : sources_(sources), mapping_(m), blank_(sources.size(), 0) {}
+  void accept(const accepted_lead& a) override {
+    ++leads_;
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+      const variable_source& s = sources_[i];
+      bool empty = true;
+      if (s.from == variable_source::kind::lead_field) {
+        empty = a.lead->get(s.field).empty();
+      } else if (s.from == variable_source::kind::custom_field) {
+        const std::string& key = mapping_.header[s.column];
+        for (const auto& c : a.lead->custom) {
+          if (c.key.data() == key.data()) empty = false;
+        }
+      }
+      if (empty) ++blank_[i];
+    }
+  }
+  [[nodiscard]] std::uint64_t leads() const { return leads_; }
+  [[nodiscard]] std::uint64_t blank(std::size_t i) const { return blank_[i]; }
+
+ private:
+  const std::vector<variable_source>& sources_;
+  const column_mapping& mapping_;
+  std::vector<std::uint64_t> blank_;
+  std::uint64_t leads_ = 0;
+};
+
+}  // namespace
+
+void add_check_template(CLI::App& app, template_args& a) {
+  auto* cmd = app.add_subcommand(
+      "check-template",
+      "List the {{variables}} a sequence template uses, say which the input's columns cannot "
+      "fill (SmartLead matches custom-field keys case-sensitively) and how many leads would get "
+      "each one blank.");
+  cmd->add_option("TEMPLATE", a.template_path, "the template text (subject and body), a file")
+      ->required();
+  add_cpu_flags(*cmd, a.flags);
+  a.cmd = cmd;
+}
+
+int run_check_template(const template_args& a) {
+  std::ifstream in(a.template_path, std::ios::binary);
+  if (!in) throw std::runtime_error(a.template_path + ": cannot read the template");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto vars = parse_template(ss.str());
+
+  cpu_options opts = to_options(a.flags);
+  report rep("check-template");
+  rep.start_clock();
+  cpu_pipeline pipe(opts, rep);
+  std::vector<variable_source> sources;
+  for (const auto& v : vars) sources.push_back(resolve_variable(pipe.mapping(), v.name));
+  outcome_files files(a.flags.outcomes, a.flags.rejects);
+  file_outcome_sink outcomes(files, rep);
+  blank_counter counter(sources, pipe.mapping());
+  pipe.run(counter, outcomes, rep);
+  files.close();
+  rep.stop_clock();
+
+  bool problems = false;
+  std::string json;
+  json_writer w(json);
+  w.begin_object().key("path").value(a.template_path).key("leads").value(counter.leads());
+  w.key("variables").begin_array();
+  std::string text = fmt::format("{}: {} variable(s); {} lead(s) checked\n", a.template_path,
+                                 vars.size(), counter.leads());
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    const auto& v = vars[i];
+    const auto& s = sources[i];
+    std::string where;
+    std::string_view source = "missing";
+    if (s.from == variable_source::kind::lead_field) {
+      source = "lead_field";
+      where = fmt::format("{} <- column '{}'", name(s.field), pipe.mapping().header[s.column]);
+    } else if (s.from == variable_source::kind::custom_field) {
+      source = "custom_field";
+      where = fmt::format("custom field '{}'", pipe.mapping().header[s.column]);
+    } else {
+      where = s.near_miss.empty() ? std::string("MISSING: no column of that name")
+                                  : fmt::format("MISSING: no column '{}' (did you mean '{}'? "
+                                                "SmartLead matches case-sensitively)",
+                                                v.name, s.near_miss);
+    }
+    const std::uint64_t blank = s.from == variable_source::kind::missing ? counter.leads()
+                                                                         : counter.blank(i);
+    if (!v.has_fallback && (s.from == variable_source::kind::missing || blank > 0)) problems = true;
+    text += fmt::format("  {{{{{}}}}}  {}  blank for {} of {} lead(s){}\n", v.name, where, blank,
+                        counter.leads(), v.has_fallback ? " (has a fallback)" : "");
+    w.begin_object().key("name").value(v.name).key("source").value(source);
+    if (s.from != variable_source::kind::missing) w.key("column").value(pipe.mapping().header[s.column]);
+    if (!s.near_miss.empty()) w.key("near_miss").value(s.near_miss);
+    w.key("uses").value(v.uses).key("has_fallback").value(v.has_fallback);
+    w.key("blank").value(blank).end_object();
+  }
+  w.end_array().end_object();
+  rep.sections["template"] = json;
+  rep.exit_code = problems ? exit_not_imported : exit_ok;
+  std::fputs(text.c_str(), stdout);
+  write_report(a.flags.report, rep);
+  return rep.exit_code;
+}
+
+}  // namespace leadpipe::cli

@@ -1,0 +1,75 @@
+#include "leadpipe/template_check.hpp"
+
+#include <algorithm>
+
+namespace leadpipe {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           const auto lx = x >= 'A' && x <= 'Z' ? static_cast<char>(x + 32) : x;
+           const auto ly = y >= 'A' && y <= 'Z' ? static_cast<char>(y + 32) : y;
+           return lx == ly;
+         });
+}
+
+}  // namespace
+
+std::vector<template_variable> parse_template(std::string_view text) {
+  std::vector<template_variable> out;
+  std::size_t pos = 0;
+  while ((pos = text.find("{{", pos)) != std::string_view::npos) {
+    const std::size_t close = text.find("}}", pos + 2);
+    if (close == std::string_view::npos) break;
+    pos = text.rfind("{{", close);  // the innermost opening: "{{a{{b}}" uses b
+    std::string_view inner = text.substr(pos + 2, close - pos - 2);
+    pos = close + 2;
+    if (inner.find('\n') != std::string_view::npos) continue;  // stray braces around text
+    const std::size_t bar = inner.find('|');
+    const bool fallback = bar != std::string_view::npos;
+    const std::string_view name = trim(inner.substr(0, bar));
+    if (name.empty()) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& v) { return v.name == name; });
+    if (it == out.end()) {
+      out.push_back({std::string(name), fallback, 1});
+    } else {
+      ++it->uses;
+      it->has_fallback = it->has_fallback && fallback;
+    }
+  }
+  return out;
+}
+
+variable_source resolve_variable(const column_mapping& m, std::string_view name) {
+  variable_source src;
+  if (auto f = lead_field_from_name(name)) {
+    if (m.column(*f) != column_mapping::none) {
+      src.from = variable_source::kind::lead_field;
+      src.field = *f;
+      src.column = m.column(*f);
+      return src;
+    }
+  }
+  for (auto col : m.custom_columns) {
+    if (m.header[col] == name) {
+      src.from = variable_source::kind::custom_field;
+      src.column = col;
+      return src;
+    }
+  }
+  for (const auto& h : m.header) {
+    if (iequal(h, name)) {
+      src.near_miss = h;
+      break;
+    }
+  }
+  return src;
+}
+
+}  // namespace leadpipe

@@ -1,0 +1,36 @@
+#include "leadpipe/template_check.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace leadpipe;
+
+TEST_CASE("variables are found in order of first use, with fallbacks and spaces") {
+  const auto v = parse_template(
+      "Hi {{first_name}}, {{ Company }} {{first_name}} {{City|there}} {{ }} {{a{{b}} {{open");
+  REQUIRE(v.size() == 4);
+  CHECK(v[0].name == "first_name");
+  CHECK(v[0].uses == 2);
+  CHECK(v[1].name == "Company");
+  CHECK(v[2].name == "City");
+  CHECK(v[2].has_fallback);
+  CHECK(v[3].name == "b");
+  CHECK(parse_template("no variables here").empty());
+}
+
+TEST_CASE("variables resolve to lead fields, exact custom fields, or missing with a near miss") {
+  mapping_options o;
+  std::string msg;
+  auto m = map_columns({"Email", "First Name", "company", "Tier"}, o, &msg).value();
+  auto first = resolve_variable(m, "first_name");
+  CHECK(first.from == variable_source::kind::lead_field);
+  CHECK(first.column == 1);
+  auto tier = resolve_variable(m, "Tier");
+  CHECK(tier.from == variable_source::kind::custom_field);
+  CHECK(tier.column == 3);
+  auto wrong_case = resolve_variable(m, "tier");
+  CHECK(wrong_case.from == variable_source::kind::missing);
+  CHECK(wrong_case.near_miss == "Tier");
+  auto unmapped_field = resolve_variable(m, "last_name");
+  CHECK(unmapped_field.from == variable_source::kind::missing);
+  CHECK(resolve_variable(m, "nothing").near_miss.empty());
+}
