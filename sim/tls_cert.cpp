@@ -49,7 +49,8 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // A certificate for `key` named `cn`, issued by `issuer` (nullptr: self-signed).
-x509_ptr make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer_key) {
+x509_ptr make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer_key,
+                   const tls_cert_spec& spec) {
   x509_ptr cert(X509_new());
   if (!cert) fail("allocating a certificate");
   check(X509_set_version(cert.get(), 2), "setting the version");
@@ -60,8 +61,11 @@ x509_ptr make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer
   const bool serial_ok = bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get())) != nullptr;
   BN_free(bn);
   if (!serial_ok) fail("setting the serial number");
-  if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), -86'400) == nullptr ||
-      X509_gmtime_adj(X509_getm_notAfter(cert.get()), 30L * 86'400) == nullptr) {
+  // The CA itself is always valid; the spec shapes the server certificate.
+  const long not_before = issuer == nullptr ? -86'400 : spec.not_before_seconds;
+  const long not_after = issuer == nullptr ? 30L * 86'400 : spec.not_after_seconds;
+  if (X509_gmtime_adj(X509_getm_notBefore(cert.get()), not_before) == nullptr ||
+      X509_gmtime_adj(X509_getm_notAfter(cert.get()), not_after) == nullptr) {
     fail("setting the validity");
   }
   check(X509_set_pubkey(cert.get(), key), "setting the public key");
@@ -80,7 +84,7 @@ x509_ptr make_cert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer
     add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
     add_ext(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    add_ext(cert.get(), signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
+    add_ext(cert.get(), signer, NID_subject_alt_name, spec.subject_alt_names.c_str());
   }
   check(X509_sign(cert.get(), issuer_key != nullptr ? issuer_key : key, EVP_sha256()),
         "signing the certificate");
@@ -112,11 +116,11 @@ std::string key_pem(EVP_PKEY* key) {
 
 }  // namespace
 
-tls_material make_private_tls() {
+tls_material make_private_tls(const tls_cert_spec& spec) {
   const pkey_ptr ca_key = make_key();
-  const x509_ptr ca = make_cert(ca_key.get(), "leadpipe-sim private CA", nullptr, nullptr);
+  const x509_ptr ca = make_cert(ca_key.get(), "leadpipe-sim private CA", nullptr, nullptr, spec);
   const pkey_ptr key = make_key();
-  const x509_ptr cert = make_cert(key.get(), "localhost", ca.get(), ca_key.get());
+  const x509_ptr cert = make_cert(key.get(), "localhost", ca.get(), ca_key.get(), spec);
   return {cert_pem(ca.get()), cert_pem(cert.get()), key_pem(key.get())};
 }
 

@@ -306,3 +306,20 @@ TEST_CASE("--dry-run sends nothing and counts the requests the job needs") {
   CHECK(s.state_int("requests") == 0);
   CHECK(s.members(1).empty());
 }
+
+TEST_CASE("certificates made at test time: expired and for another host are refused") {
+  sim::tls_cert_spec expired;
+  expired.not_before_seconds = -2 * 86'400;
+  expired.not_after_seconds = -86'400;
+  sim::tls_cert_spec other_host;
+  other_host.subject_alt_names = "DNS:api.example.org";
+  for (const auto* spec : {&expired, &other_host}) {
+    live_sim s(sim::default_config(), true, *spec);
+    auto o = import_to(s, s.write("leads.csv", csv_of(addresses(5))));  // trusts the CA
+    auto r = run(o);
+    CHECK(r->rc == 3);
+    CHECK(r->rep.balanced());
+    CHECK(r->rep.stop_reason.find("not trusted") != std::string::npos);
+    CHECK(s.members(1).empty());
+  }
+}

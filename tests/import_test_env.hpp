@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 /// option("rate_limit", ...).
 class live_sim {
  public:
-  explicit live_sim(sim::sim_config cfg, bool tls = true) {
+  explicit live_sim(sim::sim_config cfg, bool tls = true, const sim::tls_cert_spec& cert = {}) {
     cfg.options.rate_limit = {};
     static int n = 0;
     dir_ = fs::temp_directory_path() /
@@ -41,7 +41,7 @@ class live_sim {
     sim::server_options so;
     so.threads = 2;
     if (tls) {
-      const sim::tls_material m = sim::make_private_tls();
+      const sim::tls_material m = sim::make_private_tls(cert);
       so.tls = true;
       so.cert_pem = m.server_cert_pem;
       so.key_pem = m.server_key_pem;
