@@ -1,0 +1,157 @@
+// Hostile inputs through the real `leadpipe validate`: each gives a clear outcome (an exit code
+// and a message naming the file, or rows accounted as malformed), never a crash or a hang.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct result {
+  int rc = -1;
+  std::string log;
+  std::string report;
+};
+
+fs::path dir() {
+  static const fs::path d = [] {
+    auto p = fs::temp_directory_path() / ("leadpipe_hostile_" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+// Removes the scratch directory when the test program ends.
+struct scratch_cleanup {
+  ~scratch_cleanup() {
+    std::error_code ec;
+    fs::remove_all(dir(), ec);
+  }
+} const g_cleanup;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+result validate(const fs::path& input, const std::string& extra = "") {
+  const fs::path log = dir() / "log.txt";
+  const fs::path rep = dir() / "report.json";
+  fs::remove(rep);
+  const std::string cmd = "timeout 120 " LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe validate '" +
+                          input.string() + "' --report '" + rep.string() + "' --outcomes '" +
+                          (dir() / "outcomes.csv").string() + "' " + extra + " >'" +
+                          log.string() + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  result r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.log = slurp(log);
+  r.report = fs::exists(rep) ? slurp(rep) : "";
+  return r;
+}
+
+fs::path write(const std::string& name, const std::string& bytes) {
+  const fs::path p = dir() / name;
+  std::ofstream(p, std::ios::binary) << bytes;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("random bytes: a clear error, no crash") {
+  std::mt19937_64 rng(42);
+  std::string bytes(1 << 20, '\0');
+  for (auto& c : bytes) c = static_cast<char>(rng());
+  const auto r = validate(write("random.bin", bytes));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("random.bin") != std::string::npos);
+}
+
+TEST_CASE("a NUL byte inside a field is data, and the row is accounted") {
+  std::string text = "email,name\na@acme.io,an";
+  text.push_back('\0');
+  text += "a\nb@acme.io,bob\n";
+  const auto r = validate(write("nul.csv", text));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"rows_read\":2") != std::string::npos);
+  CHECK(r.report.find("\"accepted\":2") != std::string::npos);
+}
+
+TEST_CASE("a 100 MB single field is rejected as one malformed row and the run goes on") {
+  std::string text = "email,notes\na@acme.io,\"";
+  text.append(100u << 20, 'x');
+  text += "\"\nb@acme.io,ok\n";
+  const auto r = validate(write("huge_field.csv", text));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"malformed_row\":1") != std::string::npos);
+  CHECK(r.report.find("\"accepted\":1") != std::string::npos);
+}
+
+TEST_CASE("a million columns: a clear error naming the file") {
+  std::string header = "email";
+  for (int i = 0; i < 1'000'000; ++i) header += ",c" + std::to_string(i);
+  const auto r = validate(write("wide.csv", header + "\na@acme.io\n"));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("wide.csv") != std::string::npos);
+}
+
+TEST_CASE("invalid and truncated gzip: a clear error") {
+  std::string bad = "\x1f\x8b\x08\x00garbage-not-deflate";
+  auto r = validate(write("bad.csv.gz", bad));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("bad.csv.gz") != std::string::npos);
+  // A real gzip stream cut in half.
+  const std::string plain = "email\n" + std::string(100000, 'a') + "@acme.io\n";
+  std::string gz(compressBound(static_cast<uLong>(plain.size())) + 64, '\0');
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(plain.data()));
+  z.avail_in = static_cast<uInt>(plain.size());
+  z.next_out = reinterpret_cast<Bytef*>(gz.data());
+  z.avail_out = static_cast<uInt>(gz.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  gz.resize(z.total_out);
+  deflateEnd(&z);
+  r = validate(write("cut.csv.gz", gz.substr(0, gz.size() / 2)));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("cut.csv.gz") != std::string::npos);
+}
+
+TEST_CASE("input ending inside a quoted field: that row is malformed, the rest accounted") {
+  const auto r = validate(write("cut.csv", "email,notes\na@acme.io,fine\nb@acme.io,\"never closed\n"));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"rows_read\":2") != std::string::npos);
+  CHECK(r.report.find("\"malformed_row\":1") != std::string::npos);
+}
+
+TEST_CASE("empty, header-only, unreadable and email-less inputs") {
+  auto r = validate(write("empty.csv", ""));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("empty.csv") != std::string::npos);
+  r = validate(write("header.csv", "email,name\n"));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"rows_read\":0") != std::string::npos);
+  r = validate(dir() / "does-not-exist.csv");
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("does-not-exist.csv") != std::string::npos);
+  r = validate(write("noemail.csv", "name,company\nAna,Acme\n"));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("no email column") != std::string::npos);
+}
+
+TEST_CASE("bad flags are usage errors") {
+  auto r = validate(write("ok.csv", "email\na@acme.io\n"), "--delimiter x");
+  CHECK(r.rc == 2);
+  r = validate(write("ok.csv", "email\na@acme.io\n"), "--drop nonsense");
+  CHECK(r.rc == 2);
+}
