@@ -33,6 +33,7 @@ fs::path dir() {
 
 // Removes the scratch directory when the test program ends.
 struct scratch_cleanup {
+  scratch_cleanup() { (void)dir(); }  // so that dir()'s static outlives this object
   ~scratch_cleanup() {
     std::error_code ec;
     fs::remove_all(dir(), ec);
