@@ -60,7 +60,7 @@ void report::move(outcome from, outcome to, std::uint64_t k, decided_by by) {
 
 void report::count_flags(std::uint8_t flags) {
   for (std::size_t bit = 0; bit < flags_.size(); ++bit) {
-    if ((flags >> bit) & 1U) ++flags_[bit];
+    if (((static_cast<unsigned>(flags) >> bit) & 1U) != 0) ++flags_[bit];
   }
 }
 
