@@ -68,7 +68,7 @@ boost::system::result<column_mapping> fail(std::string* message, std::string tex
   return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
 }
 
-std::string_view trim_ascii(std::string_view s) {
+inline std::string_view trim_ascii(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -236,9 +236,14 @@ lead_mapper::lead_mapper(column_mapping m) : mapping_(std::move(m)) {
   scratch_.resize(lead_field_count + mapping_.custom_columns.size());
 }
 
-std::string_view lead_mapper::clean(std::string_view v, bool& repaired) {
+// Kept small so it inlines into map(); the rare repair is a call of its own.
+inline std::string_view lead_mapper::clean(std::string_view v, bool valid_utf8, bool& repaired) {
   v = trim_ascii(v);
-  if (utf8::is_valid(v)) return v;
+  if (valid_utf8 || utf8::is_valid(v)) return v;
+  return repair(v, repaired);
+}
+
+std::string_view lead_mapper::repair(std::string_view v, bool& repaired) {
   std::string& buf = scratch_[scratch_used_++];
   buf.clear();
   utf8::append_repaired(buf, v);
@@ -246,7 +251,8 @@ std::string_view lead_mapper::clean(std::string_view v, bool& repaired) {
   return buf;
 }
 
-void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out) {
+void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out,
+                      bool valid_utf8) {
   scratch_used_ = 0;
   out.repaired_encoding = false;
   out.custom.clear();
@@ -260,11 +266,11 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out) 
     } else if (f == static_cast<std::size_t>(lead_field::email)) {
       out.field[f] = cell(col);
     } else {
-      out.field[f] = clean(cell(col), out.repaired_encoding);
+      out.field[f] = clean(cell(col), valid_utf8, out.repaired_encoding);
     }
   }
   for (std::uint32_t col : mapping_.custom_columns) {
-    std::string_view v = clean(cell(col), out.repaired_encoding);
+    std::string_view v = clean(cell(col), valid_utf8, out.repaired_encoding);
     if (!v.empty()) out.custom.push_back({mapping_.header[col], v});
   }
 }

@@ -16,6 +16,7 @@ void append_number(std::string& out, std::uint64_t n) {
 }  // namespace
 
 void append_flag_names(std::string& out, std::uint8_t flags) {
+  if (flags == 0) return;  // nearly every row: skip the walk over the bits
   bool first = true;
   for (unsigned bit = 0; bit < 8; ++bit) {
     const auto f = static_cast<std::uint8_t>(1U << bit);

@@ -3,12 +3,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <utility>
 
 #include <fmt/format.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace leadpipe {
 
@@ -99,11 +105,93 @@ void truncate_file(const std::string& path, std::uint64_t size) {
   if (ec) throw output_error(fmt::format("{}: cannot truncate to {} bytes: {}", path, size, ec.message()));
 }
 
+namespace {
+
+// What the first byte of a cell says about formulas: most cells are settled by it alone.
+enum class lead_kind : std::uint8_t { plain, formula, sign };
+
+constexpr std::array<lead_kind, 256> kLeadKind = [] {
+  std::array<lead_kind, 256> t{};
+  t[static_cast<unsigned char>('=')] = lead_kind::formula;
+  t[static_cast<unsigned char>('@')] = lead_kind::formula;
+  t[static_cast<unsigned char>('\t')] = lead_kind::formula;
+  t[static_cast<unsigned char>('\r')] = lead_kind::formula;
+  t[static_cast<unsigned char>('+')] = lead_kind::sign;
+  t[static_cast<unsigned char>('-')] = lead_kind::sign;
+  return t;
+}();
+
+// Eight bytes at a time: a word holds a byte equal to `b` when (w ^ b...) has a zero byte. The
+// classic zero-byte test is exact about whether there is one, which is all that is asked here.
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+
+constexpr std::uint64_t zero_bytes(std::uint64_t w) noexcept { return (w - kOnes) & ~w & kHighs; }
+
+[[gnu::always_inline]] inline bool word_needs_quotes(std::uint64_t w) noexcept {
+  return (zero_bytes(w ^ (kOnes * ',')) | zero_bytes(w ^ (kOnes * '"')) |
+          zero_bytes(w ^ (kOnes * '\r')) | zero_bytes(w ^ (kOnes * '\n'))) != 0;
+}
+
+bool byte_needs_quotes(char c) noexcept { return c == ',' || c == '"' || c == '\r' || c == '\n'; }
+
+std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+std::uint64_t load4(const char* p) noexcept {
+  std::uint32_t w = 0;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+// True when `cell` holds a comma, quote, CR or LF: one pass, not one scan per special byte. The
+// tail is covered by a last load that overlaps the previous one instead of a byte loop, since
+// most cells are short names.
+bool has_quote_trigger(std::string_view cell) noexcept {
+  const char* p = cell.data();
+  const std::size_t n = cell.size();
+  if (n < 4) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (byte_needs_quotes(p[i])) return true;
+    }
+    return false;
+  }
+  if (n < 8) return word_needs_quotes(load4(p) | (load4(p + n - 4) << 32U));
+  if (n <= 16) return word_needs_quotes(load8(p)) || word_needs_quotes(load8(p + n - 8));
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const auto hit = [&](const char* at) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i text = _mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, quote));
+    const __m128i ends = _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf));
+    return _mm_movemask_epi8(_mm_or_si128(text, ends)) != 0;
+  };
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    if (hit(p + i)) return true;
+  }
+  return i != n && hit(p + n - 16);
+#else
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    if (word_needs_quotes(load8(p + i))) return true;
+  }
+  return i != n && word_needs_quotes(load8(p + n - 8));
+#endif
+}
+
+}  // namespace
+
 bool looks_like_formula(std::string_view cell) noexcept {
   if (cell.empty()) return false;
-  const char c = cell.front();
-  if (c == '=' || c == '@' || c == '\t' || c == '\r') return true;
-  if (c != '+' && c != '-') return false;
+  const lead_kind k = kLeadKind[static_cast<unsigned char>(cell.front())];
+  if (k != lead_kind::sign) return k == lead_kind::formula;
   // "+1 (555) 010-0199" and "-12.5" are data, not formulas: only digits and phone punctuation.
   for (char d : cell.substr(1)) {
     const bool plain = (d >= '0' && d <= '9') || d == ' ' || d == '(' || d == ')' || d == '-' ||
@@ -114,19 +202,26 @@ bool looks_like_formula(std::string_view cell) noexcept {
 }
 
 void append_csv_cell(std::string& out, std::string_view cell, bool neutralise) {
-  const bool formula = neutralise && looks_like_formula(cell);
-  const bool quote = formula || cell.find_first_of(",\"\r\n") != std::string_view::npos ||
-                     (!cell.empty() && (cell.front() == ' ' || cell.back() == ' '));
+  if (cell.empty()) return;
+  // The first byte settles most formula checks; only a leading sign needs the full look.
+  const lead_kind k = kLeadKind[static_cast<unsigned char>(cell.front())];
+  const bool formula =
+      neutralise && (k == lead_kind::formula || (k == lead_kind::sign && looks_like_formula(cell)));
+  const bool quote =
+      formula || cell.front() == ' ' || cell.back() == ' ' || has_quote_trigger(cell);
   if (!quote) {
     out.append(cell);
     return;
   }
   out.push_back('"');
   if (formula) out.push_back('\'');
-  for (char c : cell) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
+  // Copy up to and including each quote, then double it.
+  for (std::size_t at = cell.find('"'); at != std::string_view::npos; at = cell.find('"')) {
+    out.append(cell.substr(0, at + 1));
+    out.push_back('"');
+    cell.remove_prefix(at + 1);
   }
+  out.append(cell);
   out.push_back('"');
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "leadpipe/json_writer.hpp"
+#include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
 namespace {
@@ -133,7 +134,9 @@ std::string cpu_pipeline::mapping_json() const {
 // Decides one well-formed record: fills `r` with a local outcome and returns false, or returns
 // true when the lead is accepted (r.email then holds the sent form).
 bool cpu_pipeline::impl::decide(const csv_record& rec, row_result& r, report& rep) {
-  mapper.map(rec.fields, lead);
+  // Fields are cut from the record's text at ASCII bytes (delimiters, quotes), so one check of
+  // the whole text vouches for each of them; a cut text says nothing about the rest.
+  mapper.map(rec.fields, lead, !rec.raw_truncated && utf8::is_valid(rec.raw));
   if (lead.repaired_encoding) rep.count_repaired_encoding();
   const std::string_view cell = lead.get(lead_field::email);
   validator.validate(cell, email);

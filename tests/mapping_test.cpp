@@ -126,6 +126,23 @@ TEST_CASE("lead_mapper keeps the email raw, trims and repairs others, drops empt
   CHECK_FALSE(v.repaired_encoding);
 }
 
+TEST_CASE("lead_mapper with fields known to be valid UTF-8 maps them the same") {
+  auto m = must_map({"Email", "First Name", "Notes"});
+  lead_mapper mapper(m);
+  lead_view checked;
+  lead_view trusted;
+  std::vector<std::string_view> row{"a@x.io", " Zo\xC3\xAB ", "\tcaf\xC3\xA9 "};
+  mapper.map(row, checked);
+  const std::string first(checked.get(lead_field::first_name));
+  const std::string notes(checked.custom.at(0).value);
+  mapper.map(row, trusted, true);
+  CHECK(trusted.get(lead_field::first_name) == first);
+  CHECK(first == "Zo\xC3\xAB");
+  REQUIRE(trusted.custom.size() == 1);
+  CHECK(trusted.custom[0].value == notes);
+  CHECK_FALSE(trusted.repaired_encoding);
+}
+
 TEST_CASE("describe lists the mapping") {
   auto m = must_map({"Email", "Title"});
   CHECK(m.describe().find("email            <- Email") != std::string::npos);

@@ -54,6 +54,34 @@ TEST_CASE("formulas are neutralised, phone numbers and numbers are not") {
   CHECK(cell("=1", false) == "=1");
 }
 
+// Regression for the single-pass cell scan: every length around the 4/8/16-byte load widths,
+// with each special byte at every position, encodes like the plain per-byte definition.
+TEST_CASE("cell quoting finds a special byte at any position and length") {
+  const auto reference = [](std::string_view v) {
+    bool quote = looks_like_formula(v) || (!v.empty() && (v.front() == ' ' || v.back() == ' '));
+    for (char c : v) quote = quote || c == ',' || c == '"' || c == '\r' || c == '\n';
+    if (!quote) return std::string(v);
+    std::string out = looks_like_formula(v) ? "\"'" : "\"";
+    for (char c : v) {
+      if (c == '"') out.push_back('"');
+      out.push_back(c);
+    }
+    return out + "\"";
+  };
+  for (std::size_t len = 1; len <= 40; ++len) {
+    const std::string base(len, 'a');
+    CHECK(cell(base) == base);
+    for (std::size_t at = 0; at < len; ++at) {
+      for (char special : {',', '"', '\r', '\n', ' ', '=', '+', '\x80'}) {
+        std::string v = base;
+        v[at] = special;
+        CAPTURE(v);
+        CHECK(cell(v) == reference(v));
+      }
+    }
+  }
+}
+
 TEST_CASE("output_file writes, appends and renames atomically") {
   const auto dir = temp_dir();
   const auto path = (dir / "a.csv").string();

@@ -102,12 +102,15 @@ class lead_mapper {
   /// Fills `out` from the record's fields (which must have header().size() entries or fewer;
   /// missing trailing fields count as empty). The email cell is passed through untouched
   /// (policy stage 0 judges it); other fields are trimmed of surrounding ASCII white space and
-  /// repaired when not valid UTF-8.
-  void map(std::span<const std::string_view> fields, lead_view& out);
+  /// repaired when not valid UTF-8. `valid_utf8` is the caller's promise that every field is
+  /// already known to be valid UTF-8 (e.g. the whole record was checked once); it skips the
+  /// per-field check and gives the same result.
+  void map(std::span<const std::string_view> fields, lead_view& out, bool valid_utf8 = false);
   [[nodiscard]] const column_mapping& mapping() const { return mapping_; }
 
  private:
-  std::string_view clean(std::string_view v, bool& repaired);
+  std::string_view clean(std::string_view v, bool valid_utf8, bool& repaired);
+  std::string_view repair(std::string_view v, bool& repaired);
   column_mapping mapping_;
   std::vector<std::string> scratch_;
   std::size_t scratch_used_ = 0;
