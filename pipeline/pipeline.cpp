@@ -246,6 +246,13 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
     }
     if (st.name == "unsubscribed") st.bytes = table_bytes(s.sets.unsubscribed);
   }
+  // The deduplication map is the one structure that grows with the input: report its cost.
+  set_stats dedup;
+  dedup.name = "dedup";
+  dedup.source = "input";
+  dedup.entries = s.seen.size();
+  dedup.bytes = table_bytes(s.seen);
+  rep.sets.push_back(std::move(dedup));
 }
 
 csv_lead_writer::csv_lead_writer(const std::string& path, const column_mapping& mapping)

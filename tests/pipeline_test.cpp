@@ -127,7 +127,10 @@ TEST_CASE("every row gets exactly one outcome, in input order, with the server's
         "linkedin_profile,company_url,Tier");
   CHECK(outl[1] == "ana@acme.io,Ana,,,,,,,,A");
   CHECK(outl[2] == "info@acme.io,Info,,,,,,,,");
-  CHECK(r.rep.sets.size() == 3);
+  REQUIRE(r.rep.sets.size() == 4);  // three lists, then the deduplication map
+  CHECK(r.rep.sets[3].name == "dedup");
+  CHECK(r.rep.sets[3].entries == 7);  // distinct valid identity keys
+  CHECK(r.rep.sets[3].bytes > 0);
 }
 
 TEST_CASE("the report is valid JSON whose outcomes add up to rows_read") {
