@@ -223,6 +223,26 @@ asio::awaitable<void> sender_pool::run_sender(std::size_t index) {
   wake_.cancel();  // others waiting for the last in-flight request re-check
 }
 
+asio::awaitable<bool> sender_pool::back_off(work& w, clock_type::time_point failed_at,
+                                            std::string reason, std::string detail) {
+  const retry_decision d = retry_.on_failure(w.retries++);
+  if (!d.retry) {
+    if (reason.empty()) {
+      reason = d.refusal == retry_refusal::job_budget_exhausted ? "job_retry_budget"
+                                                                : "retries_exhausted";
+    }
+    ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, reason, detail, true);
+    ++batches;
+    co_return false;
+  }
+  ++resends;
+  if (!co_await sleep_until(failed_at + d.delay)) {
+    settle_stopped(w);
+    co_return false;
+  }
+  co_return true;
+}
+
 asio::awaitable<void> sender_pool::send(sender& s, work w) {
   co_await wait_for_slot();
   for (;;) {
@@ -276,20 +296,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
         settle_stopped(w);
         co_return;
       }
-      const retry_decision d = retry_.on_failure(w.retries++);
-      if (!d.retry) {
-        ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted,
-                           d.refusal == retry_refusal::job_budget_exhausted ? "job_retry_budget"
-                                                                            : "retries_exhausted",
-                           r.message, true);
-        ++batches;
-        co_return;
-      }
-      ++resends;
-      if (!co_await sleep_until(received + d.delay)) {
-        settle_stopped(w);
-        co_return;
-      }
+      if (!co_await back_off(w, received, "", r.message)) co_return;
       continue;
     }
 
@@ -327,18 +334,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
         co_return;
       case retry_action::retry_after_backoff: {
         w.maybe_landed = true;  // a 5xx may come after the work was done (§7.4)
-        const retry_decision d = retry_.on_failure(w.retries++);
-        if (!d.retry) {
-          ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, std::to_string(status),
-                             eb.message, true);
-          ++batches;
-          co_return;
-        }
-        ++resends;
-        if (!co_await sleep_until(received + d.delay)) {
-          settle_stopped(w);
-          co_return;
-        }
+        if (!co_await back_off(w, received, std::to_string(status), eb.message)) co_return;
         continue;
       }
       case retry_action::split_batch:

@@ -103,6 +103,10 @@ class sender_pool {
   boost::asio::awaitable<std::optional<work>> next_work();
   boost::asio::awaitable<void> send(sender& s, work w);
   boost::asio::awaitable<bool> sleep_until(std::chrono::steady_clock::time_point t);
+  /// After a retryable failure: waits out the backoff and returns true (resend), or settles the
+  /// batch as not imported (retries exhausted, or the job stopping) and returns false.
+  boost::asio::awaitable<bool> back_off(work& w, std::chrono::steady_clock::time_point failed_at,
+                                        std::string reason, std::string detail);
   boost::asio::awaitable<void> wait_for_slot();
   void settle_answer(work& w, std::string_view body, sender& s);
   void settle_stopped(const work& w);
