@@ -13,6 +13,16 @@ void append_number(std::string& out, std::uint64_t n) {
   out.append(buf, r.ptr);
 }
 
+// ",outcome,reason,detail": the part both files share.
+void append_verdict(std::string& b, const row_result& r) {
+  b.push_back(',');
+  b.append(name(r.what));
+  b.push_back(',');
+  append_csv_cell(b, r.reason);
+  b.push_back(',');
+  append_csv_cell(b, r.detail);
+}
+
 }  // namespace
 
 void append_flag_names(std::string& out, std::uint8_t flags) {
@@ -49,12 +59,7 @@ void outcome_files::write(const row_result& r) {
     append_number(b, r.line);
     b.push_back(',');
     append_csv_cell(b, r.email);
-    b.push_back(',');
-    b.append(name(r.what));
-    b.push_back(',');
-    append_csv_cell(b, r.reason);
-    b.push_back(',');
-    append_csv_cell(b, r.detail);
+    append_verdict(b, r);
     b.push_back(',');
     append_flag_names(b, r.flags);
     b.append(r.by == decided_by::server ? ",server," : ",local,");
@@ -67,12 +72,7 @@ void outcome_files::write(const row_result& r) {
     append_number(b, r.line);
     b.push_back(',');
     append_number(b, r.offset);
-    b.push_back(',');
-    b.append(name(r.what));
-    b.push_back(',');
-    append_csv_cell(b, r.reason);
-    b.push_back(',');
-    append_csv_cell(b, r.detail);
+    append_verdict(b, r);
     b.push_back(',');
     append_csv_cell(b, r.raw);
     b.push_back('\n');
