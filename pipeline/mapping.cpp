@@ -6,6 +6,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <fmt/format.h>
 
+#include "leadpipe/ascii.hpp"
 #include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
@@ -68,19 +69,7 @@ boost::system::result<column_mapping> fail(std::string* message, std::string tex
   return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
 }
 
-inline std::string_view trim_ascii(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
+using ascii::trim_blanks;
 
 // Finds the column whose header is `want`: exactly first, then ignoring ASCII case and
 // surrounding blanks. Returns column_mapping::none when absent.
@@ -89,7 +78,7 @@ std::uint32_t find_header(const std::vector<std::string>& header, std::string_vi
     if (header[i] == want) return static_cast<std::uint32_t>(i);
   }
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (iequals_ascii(trim_ascii(header[i]), trim_ascii(want))) {
+    if (ascii::iequals(trim_blanks(header[i]), trim_blanks(want))) {
       return static_cast<std::uint32_t>(i);
     }
   }
@@ -112,7 +101,7 @@ std::string normalise_header(std::string_view h) {
   out.reserve(h.size());
   for (char c : h) {
     if (c == ' ' || c == '_' || c == '-' || c == '.' || c == '\t') continue;
-    out.push_back(ascii_lower(c));
+    out.push_back(ascii::lower(c));
   }
   return out;
 }
@@ -191,7 +180,7 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
     const auto col = static_cast<std::uint32_t>(i);
     if (opts.no_custom_fields || !wanted[i]) {
       m.ignored_columns.push_back(col);
-    } else if (trim_ascii(header[i]).empty()) {
+    } else if (trim_blanks(header[i]).empty()) {
       m.ignored_columns.push_back(col);
       m.warnings.push_back(fmt::format("column {} has no header name: ignored", i + 1));
     } else if (m.custom_columns.size() >= max_custom_fields) {
@@ -238,7 +227,7 @@ lead_mapper::lead_mapper(column_mapping m) : mapping_(std::move(m)) {
 
 // Kept small so it inlines into map(); the rare repair is a call of its own.
 inline std::string_view lead_mapper::clean(std::string_view v, bool valid_utf8, bool& repaired) {
-  v = trim_ascii(v);
+  v = trim_blanks(v);
   if (valid_utf8 || utf8::is_valid(v)) return v;
   return repair(v, repaired);
 }

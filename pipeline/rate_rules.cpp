@@ -7,6 +7,8 @@
 #include <boost/system/errc.hpp>
 #include <fmt/format.h>
 
+#include "leadpipe/ascii.hpp"
+
 namespace leadpipe {
 namespace {
 
@@ -28,11 +30,7 @@ const std::vector<preset>& presets() {
   return table;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+constexpr auto trim = ascii::trim_blanks;
 
 // Parses "60s", "1h", "500ms", "s", "2.5s" into milliseconds; false on anything else.
 bool parse_window(std::string_view w, milliseconds& out) {

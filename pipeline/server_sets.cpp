@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "leadpipe/ascii.hpp"
 #include "leadpipe/csv.hpp"
 #include "leadpipe/email.hpp"
 #include "leadpipe/mapping.hpp"
@@ -76,8 +77,7 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   email_result r;
   std::string probe;
   const auto add = [&](std::string_view entry, std::uint64_t line) {
-    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
-    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+    entry = ascii::trim_blanks(entry);
     if (entry.empty() || entry.front() == '#') return;
     ++st.lines;
     const bool is_domain = entry.find('@') == std::string_view::npos;

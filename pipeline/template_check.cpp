@@ -2,24 +2,11 @@
 
 #include <algorithm>
 
+#include "leadpipe/ascii.hpp"
+
 namespace leadpipe {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lx = x >= 'A' && x <= 'Z' ? static_cast<char>(x + 32) : x;
-           const auto ly = y >= 'A' && y <= 'Z' ? static_cast<char>(y + 32) : y;
-           return lx == ly;
-         });
-}
-
-}  // namespace
+using ascii::iequals;
+using ascii::trim_blanks;
 
 std::vector<template_variable> parse_template(std::string_view text) {
   std::vector<template_variable> out;
@@ -33,7 +20,7 @@ std::vector<template_variable> parse_template(std::string_view text) {
     if (inner.find('\n') != std::string_view::npos) continue;  // stray braces around text
     const std::size_t bar = inner.find('|');
     const bool fallback = bar != std::string_view::npos;
-    const std::string_view name = trim(inner.substr(0, bar));
+    const std::string_view name = trim_blanks(inner.substr(0, bar));
     if (name.empty()) continue;
     auto it = std::find_if(out.begin(), out.end(), [&](const auto& v) { return v.name == name; });
     if (it == out.end()) {
@@ -64,7 +51,7 @@ variable_source resolve_variable(const column_mapping& m, std::string_view name)
     }
   }
   for (const auto& h : m.header) {
-    if (iequal(h, name)) {
+    if (iequals(h, name)) {
       src.near_miss = h;
       break;
     }
