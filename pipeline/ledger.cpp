@@ -46,6 +46,10 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
     r.batch = b.id;
     files_.write(r);
     rep_.count(s.what, s.by);
+    if (on_member && s.by == decided_by::server &&
+        (s.what == outcome::added || s.what == outcome::already_in_campaign)) {
+      on_member(l.email);
+    }
     lines.push_back(l.line);
   }
   settled_leads_ += b.leads.size();

@@ -288,4 +288,10 @@ std::chrono::milliseconds time_to_send(const rate_limiter_options& options,
   return duration_cast<milliseconds>(now - start);
 }
 
+std::int64_t epoch_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace leadpipe

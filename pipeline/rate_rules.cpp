@@ -104,6 +104,13 @@ boost::system::result<rate_rules> parse_rate_rules(std::string_view text, std::s
   return out;
 }
 
+std::optional<milliseconds> parse_duration(std::string_view text) {
+  if (text == "0") return milliseconds(0);
+  milliseconds out{0};
+  if (!parse_window(text, out)) return std::nullopt;
+  return out;
+}
+
 std::string to_string(const rate_rules& r) {
   if (r.unlimited()) return "none";
   std::string out;

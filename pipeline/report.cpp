@@ -10,10 +10,12 @@
 namespace leadpipe {
 namespace {
 
-bool is_import_like(std::string_view command) { return command != "validate"; }
+bool is_import_like(std::string_view command) { return command == "import"; }
 
 // The outcomes every report of a command lists, so that nightly jobs can rely on their keys.
+// Commands that read no lead rows (sync, block, leads) list none: their figures are sections.
 bool listed(outcome o, std::string_view command) {
+  if (command != "validate" && command != "import") return false;
   if (o == outcome::accepted) return !is_import_like(command);
   if (o == outcome::added) return is_import_like(command);
   switch (o) {
@@ -130,6 +132,7 @@ std::string report::to_json() const {
     w.key("invalid_entries").value(s.invalid_entries).key("bytes").value(s.bytes);
     w.key("skipped").value(s.skipped);
     if (s.age_seconds) w.key("age_seconds").value(*s.age_seconds);
+    if (s.server_skipped) w.key("server_skipped").value(*s.server_skipped);
     w.end_object();
   }
   w.end_array();

@@ -59,7 +59,7 @@ TEST_CASE("SIGKILL at random moments, then --resume: every row once, every lead 
   const std::string bin = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe";
   const std::vector<std::string> base = {
       bin, "import", input, "--campaign", "1", "--base-url", s.url(), "--ca-file", s.ca_file(),
-      "--state-dir", s.file("state"), "--outcomes", s.file("outcomes.csv"), "--rejects",
+      "--state-dir", s.file("state"), "--cache-dir", s.file("cache"), "--outcomes", s.file("outcomes.csv"), "--rejects",
       s.file("rejects.csv"), "--batch-size", "50", "--rate-limit", "none", "--concurrency", "3",
       "--no-progress"};
   std::mt19937 rng(12345);

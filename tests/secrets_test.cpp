@@ -64,7 +64,8 @@ TEST_CASE("the API key appears in no output, on success and on every kind of fai
     std::vector<std::string> args = {bin, "import", input, "--base-url", s.url(), "--batch-size",
                                      "4", "--rate-limit", "none", "--state-dir", s.file("st" + tag),
                                      "--outcomes", s.file("o" + tag), "--rejects", s.file("r" + tag),
-                                     "--report", s.file("rep" + tag), "--progress"};
+                                     "--report", s.file("rep" + tag), "--progress",
+                                     "--cache-dir", s.file("cache" + tag)};
     args.insert(args.end(), extra.begin(), extra.end());
     const int rc = run_cli(args, s.file("log" + tag));
     CHECK(rc != 2);
@@ -72,10 +73,15 @@ TEST_CASE("the API key appears in no output, on success and on every kind of fai
     for (const char* f : {"o", "r", "rep", "log"}) outputs.push_back(s.file(f + tag));
   }
   for (const auto& entry : fs::recursive_directory_iterator(s.dir())) {
-    if (entry.is_regular_file() && entry.path().string().find("/st") != std::string::npos) {
-      outputs.push_back(entry.path().string());  // journals
+    const std::string path = entry.path().string();
+    if (entry.is_regular_file() && (path.find("/st") != std::string::npos ||
+                                    path.find("/cache") != std::string::npos)) {
+      outputs.push_back(path);  // journals and sync caches
     }
   }
+  // The successful run wrote a sync cache, so the loop above did read one.
+  CHECK(fs::exists(s.file("cache0")));
+  CHECK(!fs::is_empty(s.file("cache0")));
   for (const auto& f : outputs) {
     CAPTURE(f);
     CHECK(slurp(f).find(kKey) == std::string::npos);

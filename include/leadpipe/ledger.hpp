@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -60,6 +61,11 @@ class ledger {
   void flush();
 
   [[nodiscard]] std::uint64_t settled_leads() const;
+
+  /// Called (under the ledger's lock, from whichever thread settles) with the sent address of
+  /// every lead the server added or reported already in the campaign: the import adds them to
+  /// the cached campaign members. Set before the job starts.
+  std::function<void(std::string_view sent_email)> on_member;
 
  private:
   journal_checkpoint checkpoint_locked();

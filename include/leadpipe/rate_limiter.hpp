@@ -196,6 +196,9 @@ class rate_limiter {
   bool latency_known_ = false;
 };
 
+/// The system clock now, in epoch milliseconds (converts Reset headers; cache ages). Thread-safe.
+[[nodiscard]] std::int64_t epoch_now_ms();
+
 /// How long sending `requests` requests takes under `options` if every one were answered at
 /// once: the time from the first send to the last, as this limiter would pace them (windows,
 /// margins, pacing fraction). A lower bound of a run's sending time, for dry-run estimates.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,10 @@ struct rate_rules {
 /// lower-case message naming the bad part to `*message` when given. Thread-safe.
 [[nodiscard]] boost::system::result<rate_rules> parse_rate_rules(std::string_view text,
                                                                  std::string* message = nullptr);
+
+/// Parses a duration like "60s", "30m", "1h", "500ms" or a bare number of seconds; "0" is zero.
+/// Returns nullopt for anything else. Thread-safe.
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 /// The canonical text of a rule list ("60/60s,1000/3600s" or "none"); parse_rate_rules reads it.
 [[nodiscard]] std::string to_string(const rate_rules& r);

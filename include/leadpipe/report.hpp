@@ -38,6 +38,8 @@ struct set_stats {
   std::uint64_t bytes = 0;            ///< memory held by its tables
   std::uint64_t skipped = 0;          ///< rows this set skipped
   std::optional<double> age_seconds;  ///< age of the cached copy, when from the cache
+  /// Import only: leads the server still skipped for this set's reason (cache gap).
+  std::optional<std::uint64_t> server_skipped;
 };
 
 /// Figures of the network side (import and the workflow commands).

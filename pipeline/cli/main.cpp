@@ -8,8 +8,10 @@
 
 #include "cli_common.hpp"
 #include "import_cmd.hpp"
+#include "leadpipe/net/api_client.hpp"
 #include "leadpipe/output_file.hpp"
 #include "leadpipe/source.hpp"
+#include "sync_cmd.hpp"
 #include "template_cmd.hpp"
 #include "validate_cmd.hpp"
 
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
   add_validate(app, validate);
   import_args import;
   add_import(app, import);
+  sync_args sync;
+  add_sync(app, sync);
   template_args tmpl;
   add_check_template(app, tmpl);
   try {
@@ -65,9 +69,12 @@ int main(int argc, char** argv) {
   try {
     if (validate.cmd->parsed()) return run_validate(validate);
     if (import.cmd->parsed()) return run_import(import, g_stop, g_abandon);
+    if (sync.cmd->parsed()) return run_sync(sync, g_stop);
     if (tmpl.cmd->parsed()) return run_check_template(tmpl);
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), exit_usage);
+  } catch (const leadpipe::net::api_error& e) {
+    return fail(e.what(), exit_fatal);
   } catch (const leadpipe::source_error& e) {
     return fail(e.what(), exit_fatal);
   } catch (const leadpipe::output_error& e) {

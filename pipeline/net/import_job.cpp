@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -257,14 +258,68 @@ std::string progress_text(const send_progress& p, const import_sink& sink, const
   return text;
 }
 
+// Lends the cache's sets to the pipeline: moved when the pipeline has none of its own (no list
+// file for that set), else copied in. Returns which were moved, to give them back after the run.
+std::array<bool, cache_set_count> lend_cache(sync_cache& cache, server_sets& sets) {
+  std::array<bool, cache_set_count> moved{};
+  const auto lend = [&](cache_set which, key_set& into) {
+    key_set& from = cache[which].keys;
+    if (into.empty()) {
+      into = std::move(from);
+      from = key_set{};
+      moved[static_cast<std::size_t>(which)] = true;
+    } else {
+      for (const fingerprint& f : from) into.insert(f);
+    }
+  };
+  lend(cache_set::existing, sets.existing);
+  lend(cache_set::blocked_emails, sets.blocked_emails);
+  lend(cache_set::blocked_domains, sets.blocked_domains);
+  lend(cache_set::unsubscribed, sets.unsubscribed);
+  lend(cache_set::other_campaigns, sets.other_campaigns);
+  return moved;
+}
+
+void return_cache(sync_cache& cache, server_sets& sets, const std::array<bool, cache_set_count>& moved) {
+  const auto give_back = [&](cache_set which, key_set& from) {
+    if (moved[static_cast<std::size_t>(which)]) cache[which].keys = std::move(from);
+  };
+  give_back(cache_set::existing, sets.existing);
+  give_back(cache_set::blocked_emails, sets.blocked_emails);
+  give_back(cache_set::blocked_domains, sets.blocked_domains);
+  give_back(cache_set::unsubscribed, sets.unsubscribed);
+  give_back(cache_set::other_campaigns, sets.other_campaigns);
+}
+
+// The gap between the cache and the truth: leads the server skipped for a reason a fresh cache
+// would have caught, per set and in all.
+void count_cache_gap(report& rep, network_stats& n) {
+  const auto& by = rep.by_server();
+  const std::array<std::pair<std::string_view, outcome>, 4> gaps{{
+      {"existing", outcome::already_in_campaign},
+      {"block_list", outcome::blocked},
+      {"unsubscribed", outcome::unsubscribed},
+      {"other_campaigns", outcome::in_other_campaign},
+  }};
+  for (const auto& [set, what] : gaps) {
+    n.server_skipped_after_cache += by[what];
+    for (auto& st : rep.sets) {
+      if (st.name == set) st.server_skipped = by[what];
+    }
+  }
+}
+
 int dry_run(const import_options& o, report& rep) {
   cpu_options cpu = o.cpu;
   cpu.record_accepted = true;
   cpu_pipeline pipe(cpu, rep);
+  std::array<bool, cache_set_count> lent{};
+  if (o.cache != nullptr) lent = lend_cache(*o.cache, pipe.sets());
   outcome_files files(o.outcomes_path, o.rejects_path);
   file_outcome_sink outcomes(files, rep);
   dry_run_sink sink(o.batching);
   pipe.run(sink, outcomes, rep);
+  if (o.cache != nullptr) return_cache(*o.cache, pipe.sets(), lent);
   files.close();
   const std::uint64_t batches = sink.finish();
   const auto t = time_to_send(o.limiter, batches);
@@ -299,13 +354,21 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   cpu_options cpu = o.cpu;
   cpu.record_accepted = false;
   cpu_pipeline pipe(cpu, rep);
+  std::array<bool, cache_set_count> lent{};
+  if (o.cache != nullptr) lent = lend_cache(*o.cache, pipe.sets());
   outcome_files files(o.outcomes_path, o.rejects_path, js.append_outcomes, js.append_rejects);
   ledger led(rep, files, js.writer ? &*js.writer : nullptr);
+  std::vector<std::string> members;  // added or found in the campaign: cached afterwards
+  if (o.cache != nullptr) {
+    led.on_member = [&members](std::string_view email) { members.emplace_back(email); };
+  }
 
   const std::size_t concurrency = o.concurrency == 0 ? 16 : o.concurrency;
   asio::io_context io(1);
   batch_queue queue(std::max<std::size_t>(4, concurrency * 2), io.get_executor());
-  rate_limiter limiter(o.limiter);
+  const std::shared_ptr<rate_limiter> limiter_owner =
+      o.limiter_shared ? o.limiter_shared : std::make_shared<rate_limiter>(o.limiter);
+  rate_limiter& limiter = *limiter_owner;
   retry_policy retry(o.retry);
   std::atomic<std::size_t> cap{o.batching.max_leads};
   send_config cfg;
@@ -368,6 +431,17 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   io.run();
   cpu_thread.join();
   progress.clear();
+  if (o.cache != nullptr) {
+    return_cache(*o.cache, pipe.sets(), lent);
+    // Sent forms are already normalised: the validator gives back the same identity key the
+    // pipeline used for the row.
+    email_result r;
+    key_set& existing = (*o.cache)[cache_set::existing].keys;
+    for (const std::string& m : members) {
+      pipe.validator().validate(m, r);
+      if (r.status != email_status::invalid) existing.insert(fingerprint_of(r.key));
+    }
+  }
   if (cpu_error) std::rethrow_exception(cpu_error);
 
   const bool stopped = pool.stopped().has_value();
@@ -391,6 +465,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   n.rate_limit_use = ls.use;
   const double minutes = rep.seconds() / 60.0;
   n.leads_per_minute = minutes > 0 ? static_cast<double>(rep.outcomes()[outcome::added]) / minutes : 0;
+  if (o.cache != nullptr) count_cache_gap(rep, n);
   rep.network = n;
   (void)rs;
   if (stopped) rep.stop_reason = pool.stopped()->message;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "leadpipe/import_response.hpp"
+#include "leadpipe/net/api_client.hpp"
 
 namespace leadpipe::net {
 
@@ -18,35 +19,6 @@ namespace http = boost::beast::http;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-std::int64_t epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-std::string url_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '.' || u == '_' || u == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(hex[u >> 4U]);
-      out.push_back(hex[u & 15U]);
-    }
-  }
-  return out;
-}
-
-std::string_view header(const http_response& res, std::string_view name) {
-  auto it = res.find(name);
-  return it == res.end() ? std::string_view{} : std::string_view(it->value().data(), it->value().size());
-}
 
 lead_settlement settlement_of(const lead_outcome& o, const import_response& resp) {
   lead_settlement s;
@@ -303,11 +275,11 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
     const int status = static_cast<int>(s.res.result_int());
     ++requests_by_status[std::to_string(status)];
     const rate_limit_headers h = parse_rate_limit_headers(
-        header(s.res, "X-RateLimit-Limit"), header(s.res, "X-RateLimit-Remaining"),
-        header(s.res, "X-RateLimit-Reset"), header(s.res, "Retry-After"), epoch_ms());
+        response_header(s.res, "X-RateLimit-Limit"), response_header(s.res, "X-RateLimit-Remaining"),
+        response_header(s.res, "X-RateLimit-Reset"), response_header(s.res, "Retry-After"), epoch_now_ms());
     if (status == 429) {
       progress.rate_limited.fetch_add(1, std::memory_order_relaxed);
-      const rate_limited_verdict v = limiter_.on_429(sent, received, h, epoch_ms(), ++w.consecutive_429);
+      const rate_limited_verdict v = limiter_.on_429(sent, received, h, epoch_now_ms(), ++w.consecutive_429);
       if (v.give_up) {
         ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, "rate_limited",
                            fmt::format("{} answers 429 in a row", w.consecutive_429), true);
@@ -321,7 +293,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
       }
       continue;
     }
-    limiter_.on_response(sent, received, h, epoch_ms());
+    limiter_.on_response(sent, received, h, epoch_now_ms());
     w.consecutive_429 = 0;
 
     error_body eb;

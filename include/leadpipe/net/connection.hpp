@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -24,6 +25,14 @@ namespace leadpipe::net {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// The value of header `name` in `res`, or an empty view. Thread-safe for a const response.
+[[nodiscard]] inline std::string_view response_header(const http_response& res,
+                                                      std::string_view name) {
+  auto it = res.find(name);
+  return it == res.end() ? std::string_view{}
+                         : std::string_view(it->value().data(), it->value().size());
+}
 
 /// TLS settings for the client.
 struct tls_options {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "leadpipe/rate_limiter.hpp"
 #include "leadpipe/report.hpp"
 #include "leadpipe/retry_policy.hpp"
+#include "leadpipe/sync_cache.hpp"
 
 namespace leadpipe::net {
 
@@ -35,6 +37,12 @@ struct import_options {
   bool dry_run = false;
   std::string outcomes_path;
   std::string rejects_path;
+  /// Cached server sets to pre-skip with (not owned; may be null). Their keys are lent to the
+  /// pipeline for the run and given back, and the leads the server added or found already in
+  /// the campaign are added to `existing`; the caller writes the cache afterwards.
+  sync_cache* cache = nullptr;
+  /// The rate limiter to share with earlier requests of the same key (a sync); null: own one.
+  std::shared_ptr<rate_limiter> limiter_shared;
 };
 
 /// Runs the import to the end (or until `stop` is set: graceful; `abandon`: drop requests in

@@ -1,0 +1,391 @@
+#include "leadpipe/net/sync_job.hpp"
+
+#include <charconv>
+#include <optional>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "leadpipe/json_writer.hpp"
+#include "leadpipe/server_sets.hpp"
+
+namespace leadpipe::net {
+
+namespace http = boost::beast::http;
+namespace dom = simdjson::dom;
+
+namespace {
+
+constexpr std::uint64_t kMemberPage = 100;   // §6.2: limit 1..100
+constexpr std::uint64_t kBlockPage = 1000;   // §6.10: limit 1..1000
+
+// An integer that may come as a number or a string ("total_leads" is a string, §6.2).
+std::optional<std::int64_t> as_int(dom::element e) {
+  std::int64_t i = 0;
+  if (e.get_int64().get(i) == simdjson::SUCCESS) return i;
+  std::uint64_t u = 0;
+  if (e.get_uint64().get(u) == simdjson::SUCCESS) return static_cast<std::int64_t>(u);
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) {
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+    if (r.ec == std::errc{} && r.ptr == s.data() + s.size()) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> field_int(dom::object o, std::string_view key) {
+  dom::element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+  return as_int(e);
+}
+
+// Turns server entries into the same fingerprints the pipeline computes for input rows.
+class keyer {
+ public:
+  explicit keyer(const email_validator& v) : v_(v) {}
+  std::optional<fingerprint> email(std::string_view address) {
+    v_.validate(address, r_);
+    if (r_.status == email_status::invalid) return std::nullopt;
+    return fingerprint_of(r_.key);
+  }
+  std::optional<fingerprint> domain(std::string_view d) {
+    probe_.assign("x@");
+    probe_.append(d);
+    v_.validate(probe_, r_);
+    if (r_.status == email_status::invalid) return std::nullopt;
+    return fingerprint_of(domain_of(r_.sent));
+  }
+
+ private:
+  const email_validator& v_;
+  email_result r_;
+  std::string probe_;
+};
+
+class fetcher {
+ public:
+  fetcher(api_session& api, const email_validator& v, progress_mode mode)
+      : api_(api), keys_(v), progress_(mode) {}
+  ~fetcher() { progress_.clear(); }
+  fetcher(const fetcher&) = delete;
+  fetcher& operator=(const fetcher&) = delete;
+
+  dom::element get(const std::string& path, std::string_view what, fetch_stats& st) {
+    answer_ = api_.call_ok(http::verb::get, path, {}, what).body;
+    ++st.requests;
+    dom::element doc;
+    if (parser_.parse(answer_).get(doc) != simdjson::SUCCESS) {
+      throw api_error(fmt::format("{}: the answer is not json", path), 200);
+    }
+    return doc;
+  }
+
+  // Every page of a campaign's members (§6.2), each lead handed to `on_lead(email, unsub)`.
+  template <class F>
+  void members(std::int64_t campaign, std::string_view filter, fetch_stats& st, F&& on_lead) {
+    for (std::uint64_t offset = 0;;) {
+      const std::string path = fmt::format("/campaigns/{}/leads?offset={}&limit={}{}", campaign,
+                                           offset, kMemberPage, filter);
+      const dom::element doc = get(path, "the campaign", st);
+      dom::object o;
+      dom::array data;
+      if (doc.get_object().get(o) != simdjson::SUCCESS ||
+          o.at_key("data").get_array().get(data) != simdjson::SUCCESS) {
+        throw api_error(fmt::format("{}: the answer has no data array", path), 200);
+      }
+      std::uint64_t n = 0;
+      for (dom::element item : data) {
+        ++n;
+        ++st.server_entries;
+        dom::object lead;
+        std::string_view email;
+        if (item.at_key("lead").get_object().get(lead) != simdjson::SUCCESS ||
+            lead.at_key("email").get_string().get(email) != simdjson::SUCCESS) {
+          ++st.unusable;
+          continue;
+        }
+        bool unsub = false;
+        if (lead.at_key("is_unsubscribed").get_bool().get(unsub) != simdjson::SUCCESS) unsub = false;
+        on_lead(email, unsub);
+      }
+      offset += n;
+      const auto total = field_int(o, "total_leads");
+      draw(fmt::format("sync: campaign {} members {}{}", campaign, offset,
+                       total ? fmt::format(" of {}", *total) : std::string()));
+      if (n < kMemberPage || (total && offset >= static_cast<std::uint64_t>(*total))) break;
+    }
+  }
+
+  void draw(const std::string& text) { progress_.update(text); }
+  keyer& keys() { return keys_; }
+
+ private:
+  api_session& api_;
+  keyer keys_;
+  progress_line progress_;
+  dom::parser parser_;
+  std::string answer_;
+};
+
+struct campaign_info {
+  std::optional<std::int64_t> client_id;
+  std::int64_t user_id = 0;
+};
+
+campaign_info fetch_campaign(fetcher& f, std::int64_t campaign, fetch_stats& st) {
+  const std::string path = fmt::format("/campaigns/{}", campaign);
+  const dom::element doc = f.get(path, fmt::format("campaign {}", campaign), st);
+  dom::object o;
+  if (doc.get_object().get(o) != simdjson::SUCCESS) {
+    throw api_error(fmt::format("{}: the answer is not a campaign object", path), 200);
+  }
+  campaign_info c;
+  c.client_id = field_int(o, "client_id");
+  c.user_id = field_int(o, "user_id").value_or(0);
+  return c;
+}
+
+void fetch_block_list(fetcher& f, const campaign_info& c, sync_cache& cache, fetch_stats& st) {
+  key_set emails;
+  key_set domains;
+  // A campaign of a client needs only that client's entries; one without a client needs the
+  // entries without one, which no filter selects, so all are read and scoped here (§6.10).
+  const std::string filter =
+      c.client_id ? fmt::format("&filter_client_id={}", *c.client_id) : std::string();
+  for (std::uint64_t offset = 0;;) {
+    const std::string path =
+        fmt::format("/leads/get-domain-block-list?offset={}&limit={}{}", offset, kBlockPage, filter);
+    const dom::element doc = f.get(path, "the block list", st);
+    dom::array page;
+    if (doc.get_array().get(page) != simdjson::SUCCESS) {
+      throw api_error(fmt::format("{}: the answer is not an array", path), 200);
+    }
+    std::uint64_t n = 0;
+    for (dom::element item : page) {
+      ++n;
+      ++st.server_entries;
+      dom::object e;
+      std::string_view value;
+      if (item.get_object().get(e) != simdjson::SUCCESS ||
+          e.at_key("email_or_domain").get_string().get(value) != simdjson::SUCCESS) {
+        ++st.unusable;
+        continue;
+      }
+      if (field_int(e, "client_id") != c.client_id) {
+        ++st.out_of_scope;
+        continue;
+      }
+      const bool is_domain = value.find('@') == std::string_view::npos;
+      const auto key = is_domain ? f.keys().domain(value) : f.keys().email(value);
+      if (!key) {
+        ++st.unusable;
+        continue;
+      }
+      (is_domain ? domains : emails).insert(*key);
+    }
+    offset += n;
+    f.draw(fmt::format("sync: block list {}", offset));
+    if (n < kBlockPage) break;
+  }
+  st.kept = emails.size() + domains.size();
+  cache[cache_set::blocked_emails].keys = std::move(emails);
+  cache[cache_set::blocked_domains].keys = std::move(domains);
+}
+
+std::vector<std::int64_t> other_campaign_ids(fetcher& f, std::int64_t campaign, fetch_stats& st) {
+  const dom::element doc = f.get("/campaigns/", "the campaign list", st);
+  dom::array list;
+  if (doc.get_array().get(list) != simdjson::SUCCESS) {
+    throw api_error("/campaigns/: the answer is not an array", 200);
+  }
+  std::vector<std::int64_t> ids;
+  for (dom::element item : list) {
+    dom::object o;
+    if (item.get_object().get(o) != simdjson::SUCCESS) continue;
+    const auto id = field_int(o, "id");
+    if (id && *id != campaign) ids.push_back(*id);
+  }
+  return ids;
+}
+
+bool stale(const cached_set& s, const cache_policy& p, std::int64_t now_ms) {
+  if (p.refresh || !s.fetched()) return true;
+  const auto age = s.age_seconds(now_ms);
+  return *age > static_cast<double>(p.max_age.count());
+}
+
+}  // namespace
+
+sync_cache prepare_cache(api_session& api, const email_validator& validator,
+                         std::int64_t campaign_id, const sync_needs& needs,
+                         const cache_policy& policy, report& rep, cache_outcome& out) {
+  const std::string dir = policy.dir.empty() ? default_cache_dir() : policy.dir;
+  out.path = cache_path(dir, api.base_url(), api.account_id(), campaign_id);
+  sync_cache cache;
+  auto loaded = read_cache(out.path, api.base_url(), api.account_id(), campaign_id);
+  if (loaded) {
+    cache = std::move(*loaded);
+    out.loaded = "read";
+  } else {
+    out.loaded = loaded.error().message();
+    if (loaded.error() != make_error_code(cache_errc::missing)) {
+      rep.warnings.push_back(fmt::format("{}: {}; it is rebuilt", out.path, out.loaded));
+    }
+    cache.base_url = api.base_url();
+    cache.account_id = api.account_id();
+    cache.campaign_id = campaign_id;
+  }
+  if (policy.no_sync) return cache;
+
+  const std::int64_t now = epoch_now_ms();
+  const bool want_block =
+      needs.block_list && (stale(cache[cache_set::blocked_emails], policy, now) ||
+                           stale(cache[cache_set::blocked_domains], policy, now));
+  const bool want_members = needs.members && stale(cache[cache_set::existing], policy, now);
+  const bool want_unsub = needs.unsubscribed && stale(cache[cache_set::unsubscribed], policy, now);
+  const bool want_others =
+      needs.other_campaigns && stale(cache[cache_set::other_campaigns], policy, now);
+  if (!(want_block || want_members || want_unsub || want_others)) return cache;
+
+  fetcher f(api, validator, policy.progress);
+  fetch_stats camp{"campaign"};
+  const campaign_info info = fetch_campaign(f, campaign_id, camp);
+  out.fetched.push_back(camp);
+  if (cache.client_id != info.client_id || cache.user_id != info.user_id) {
+    // The campaign moved to another client: the block list's scope changed.
+    cache[cache_set::blocked_emails] = {};
+    cache[cache_set::blocked_domains] = {};
+  }
+  cache.client_id = info.client_id;
+  cache.user_id = info.user_id;
+
+  if (want_block || (needs.block_list && !cache[cache_set::blocked_emails].fetched())) {
+    fetch_stats st{"block_list"};
+    fetch_block_list(f, info, cache, st);
+    for (auto s : {cache_set::blocked_emails, cache_set::blocked_domains}) {
+      cache[s].fetched_at_ms = epoch_now_ms();
+      cache[s].server_entries = st.server_entries;
+    }
+    out.fetched.push_back(st);
+  }
+  key_set unsub;
+  if (want_members) {
+    fetch_stats st{"members"};
+    key_set members;
+    f.members(campaign_id, "", st, [&](std::string_view email, bool is_unsub) {
+      const auto k = f.keys().email(email);
+      if (!k) {
+        ++st.unusable;
+        return;
+      }
+      members.insert(*k);
+      if (is_unsub) unsub.insert(*k);
+    });
+    st.kept = members.size();
+    cache[cache_set::existing].keys = std::move(members);
+    cache[cache_set::existing].fetched_at_ms = epoch_now_ms();
+    cache[cache_set::existing].server_entries = st.server_entries;
+    out.fetched.push_back(st);
+  }
+  if (want_unsub || want_others) {
+    fetch_stats list_st{"campaign_list"};
+    const std::vector<std::int64_t> others = other_campaign_ids(f, campaign_id, list_st);
+    out.fetched.push_back(list_st);
+    fetch_stats unsub_st{"unsubscribed"};
+    fetch_stats others_st{"other_campaigns"};
+    key_set other_members;
+    const auto add_unsub = [&](std::string_view email, bool is_unsub) {
+      // The emailStatus filter also returns campaign-level unsubscribes; only a lead's global
+      // flag makes the server skip it in another campaign (§7.2 step 5).
+      if (!is_unsub) return;
+      if (const auto k = f.keys().email(email)) unsub.insert(*k);
+    };
+    if (want_unsub && !want_members) {
+      f.members(campaign_id, "&emailStatus=is_unsubscribed", unsub_st, add_unsub);
+    }
+    for (const std::int64_t id : others) {
+      if (want_others) {
+        // Every member is read anyway: its unsubscribed flag comes with it.
+        f.members(id, "", others_st, [&](std::string_view email, bool is_unsub) {
+          const auto k = f.keys().email(email);
+          if (!k) {
+            ++others_st.unusable;
+            return;
+          }
+          other_members.insert(*k);
+          if (is_unsub) unsub.insert(*k);
+        });
+      } else {
+        f.members(id, "&emailStatus=is_unsubscribed", unsub_st, add_unsub);
+      }
+    }
+    if (want_others) {
+      others_st.kept = other_members.size();
+      cache[cache_set::other_campaigns].keys = std::move(other_members);
+      cache[cache_set::other_campaigns].fetched_at_ms = epoch_now_ms();
+      cache[cache_set::other_campaigns].server_entries = others_st.server_entries;
+      out.fetched.push_back(others_st);
+    }
+    if (want_unsub) {
+      unsub_st.kept = unsub.size();
+      cache[cache_set::unsubscribed].keys = std::move(unsub);
+      cache[cache_set::unsubscribed].fetched_at_ms = epoch_now_ms();
+      cache[cache_set::unsubscribed].server_entries = unsub_st.server_entries;
+      out.fetched.push_back(unsub_st);
+    }
+  }
+  write_cache(out.path, cache);
+  out.written = true;
+  return cache;
+}
+
+void describe_cache(const sync_cache& cache, const sync_needs& needs, const cache_outcome& out,
+                    report& rep) {
+  const std::int64_t now = epoch_now_ms();
+  const auto add = [&](std::string_view name, std::initializer_list<cache_set> parts) {
+    set_stats s;
+    s.name = std::string(name);
+    s.source = "cache";
+    std::optional<double> age;
+    for (const cache_set p : parts) {
+      const cached_set& c = cache[p];
+      s.entries += c.keys.size();
+      if (p == cache_set::blocked_domains) s.domains = c.keys.size();
+      s.bytes += table_bytes(c.keys);
+      const auto a = c.age_seconds(now);
+      if (a && (!age || *a > *age)) age = a;
+    }
+    s.age_seconds = age;
+    rep.sets.push_back(std::move(s));
+  };
+  (void)out;
+  if (needs.members) add("existing", {cache_set::existing});
+  if (needs.block_list) add("block_list", {cache_set::blocked_emails, cache_set::blocked_domains});
+  if (needs.unsubscribed) add("unsubscribed", {cache_set::unsubscribed});
+  if (needs.other_campaigns) add("other_campaigns", {cache_set::other_campaigns});
+}
+
+std::string sync_section_json(const cache_outcome& out) {
+  std::string s;
+  json_writer w(s);
+  w.begin_object();
+  w.key("cache").value(out.path);
+  w.key("loaded").value(out.loaded);
+  w.key("written").value(out.written);
+  w.key("fetched").begin_array();
+  for (const fetch_stats& f : out.fetched) {
+    w.begin_object();
+    w.key("group").value(f.group);
+    w.key("requests").value(f.requests);
+    w.key("server_entries").value(f.server_entries);
+    w.key("kept").value(f.kept);
+    w.key("out_of_scope").value(f.out_of_scope);
+    w.key("unusable").value(f.unusable);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return s;
+}
+
+}  // namespace leadpipe::net
