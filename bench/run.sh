@@ -20,6 +20,7 @@ if [ "$quick" = "--quick" ]; then
 else
   bash "$root/bench/cpu_bench.sh" "$build"
 fi
+"$build/bench/leadpipe_cache_bench" "$([ "$quick" = --quick ] && echo 200000 || echo 10000000)"
 bash "$root/bench/import_bench.sh" "$build" all "$quick"
 echo
 echo "== csv reader vs io::LineReader"
