@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is needed, builds, generates sample leads, starts
 # leadpipe-sim with TLS on loopback (SmartLead's default rule scaled to a 10-second window so the
-# demo takes about a minute), imports the leads with `leadpipe import` and prints the report.
+# demo takes about a minute), imports the leads with `leadpipe import` (which first fetches the
+# server's block list and the campaign's members into its cache) and prints the report.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -29,12 +30,12 @@ sim_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 port=$(cat "$work/port")
 
-echo "== leadpipe import (progress on standard error)"
+echo "== leadpipe import: syncs the block list and the campaign's members into a cache first,"
+echo "   then sends only leads the server will add (progress on standard error)"
 set +e
 SMARTLEAD_API_KEY=sim-key "$bin/pipeline/cli/leadpipe" import "$work/leads.csv" \
   --campaign 1 --base-url "https://127.0.0.1:$port/api/v1" --ca-file "$work/ca.pem" \
-  --rate-limit 10/10s --block-list "$work/block.txt" --existing "$work/existing.txt" \
-  --state-dir "$work/state" --outcomes "$work/outcomes.csv" --rejects "$work/rejects.csv" \
+  --rate-limit 10/10s --cache-dir "$work/cache" --state-dir "$work/state" --outcomes "$work/outcomes.csv" --rejects "$work/rejects.csv" \
   --report "$work/report.json" --progress
 rc=$?
 set -e
