@@ -123,9 +123,11 @@ std::optional<steady_time> rate_limiter::reset_time(const rate_limit_headers& h,
 // `opener` was the first the server counted in a window. Sends up to one margin before a window's
 // start count in it too (they may have arrived after the request that opened it): over-counting
 // is the safe direction.
-void rate_limiter::replay_from(rule_state& r, steady_time opener) {
-  auto first = std::lower_bound(sends_.begin(), sends_.end(), opener - r.margin);
-  steady_time start = opener;
+void rate_limiter::replay_from(rule_state& r, steady_time opener_sent, steady_time opener_arrived) {
+  // Sends from the opener's permit on are in its window (they left with it or after it); the
+  // window itself runs from when the opener actually left.
+  auto first = std::lower_bound(sends_.begin(), sends_.end(), opener_sent - r.margin);
+  steady_time start = opener_arrived;
   std::uint32_t used = 0;
   for (auto it = first; it != sends_.end(); ++it) {
     if (*it >= start + r.rule.window) {
@@ -157,7 +159,8 @@ void rate_limiter::restart_after(rule_state& r, steady_time sent) {
 }
 
 void rate_limiter::learn(steady_time sent, steady_time received, const rate_limit_headers& h,
-                         std::int64_t received_epoch_ms, bool counted) {
+                         std::int64_t received_epoch_ms, bool counted,
+                         std::optional<steady_time> written) {
   if (rules_.empty() || !h.remaining) return;
   rule_state& p = rules_.front();
   const std::int64_t limit = h.limit.value_or(p.rule.limit);
@@ -172,7 +175,8 @@ void rate_limiter::learn(steady_time sent, steady_time received, const rate_limi
   if (server_count == 1 && counted) {
     // This request opened a server window. Unless that window ended before ours began, ours
     // must follow it.
-    if (sent + p.rule.window > p.start) replay_from(p, sent);
+    const steady_time left = written && *written > sent && *written <= received ? *written : sent;
+    if (left + p.rule.window > p.start) replay_from(p, sent, left);
     return;
   }
   if (sent < p.start) return;  // about a window we have left behind
@@ -191,10 +195,11 @@ void rate_limiter::learn(steady_time sent, steady_time received, const rate_limi
 }
 
 void rate_limiter::on_response(steady_time sent, steady_time received,
-                               const rate_limit_headers& headers, std::int64_t received_epoch_ms) {
+                               const rate_limit_headers& headers, std::int64_t received_epoch_ms,
+                               std::optional<steady_time> written) {
   const std::lock_guard lock(mutex_);
   note_latency(sent, received);
-  learn(sent, received, headers, received_epoch_ms, true);
+  learn(sent, received, headers, received_epoch_ms, true, written);
 }
 
 rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received,

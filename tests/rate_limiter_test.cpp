@@ -140,6 +140,23 @@ TEST_CASE("an answer that opened a server window later than ours moves our windo
   CHECK(l.next_allowed(t0 + 5s) == t0 + 14s + 50ms);
 }
 
+TEST_CASE("a window opener that left late (connection set-up) dates the window from its write") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 60) == 60);
+  // The opener's permit was at t0, but it had to open a TLS connection first and left at
+  // t0 + 81 ms, so the server's window ends at t0 + 10.081 s: a request at t0 + 10.05 s (our
+  // permit-based end plus the guard band) would reach it inside the full window and get a 429.
+  l.on_response(t0, t0 + 1s, remaining(59), epoch_ms(t0 + 1s), t0 + 81ms);
+  CHECK(l.next_allowed(t0 + 1s) == t0 + 10081ms + 50ms);
+  CHECK(take(l, t0 + 10050ms, 1) == 0);
+  CHECK(take(l, t0 + 10131ms, 1) == 1);
+  // A write time after the answer (impossible) or before the permit is not believed.
+  rate_limiter m(options("60/10s"));
+  CHECK(take(m, t0, 60) == 60);
+  m.on_response(t0, t0 + 1s, remaining(59), epoch_ms(t0 + 1s), t0 + 2s);
+  CHECK(m.next_allowed(t0 + 1s) == t0 + 10s + 50ms);
+}
+
 TEST_CASE("an answer confirming our own opener changes nothing") {
   rate_limiter l(options("60/10s"));
   CHECK(take(l, t0, 20) == 20);

@@ -131,8 +131,10 @@ class rate_limiter {
   /// Reports the answer (any status but 429) to a request granted at `sent`, received at
   /// `received`, with its rate-limit headers; `received_epoch_ms` is the system clock at
   /// `received` (converts an epoch Reset).
+  /// `written`, when known, is when the request actually left (after any connection set-up):
+  /// a request that opened a server window opened it then, not at its permit.
   void on_response(steady_time sent, steady_time received, const rate_limit_headers& headers,
-                   std::int64_t received_epoch_ms);
+                   std::int64_t received_epoch_ms, std::optional<steady_time> written = {});
 
   /// Reports a 429 to a request granted at `sent`. `consecutive` counts the 429s this request has
   /// received in a row, this one included. Pauses every sender until Retry-After, else the Reset
@@ -175,8 +177,8 @@ class rate_limiter {
   [[nodiscard]] steady_time earliest(const rule_state& r, steady_time now) const;
   void count_send(rule_state& r, steady_time t);
   void learn(steady_time sent, steady_time received, const rate_limit_headers& h,
-             std::int64_t received_epoch_ms, bool counted);
-  void replay_from(rule_state& r, steady_time opener);
+             std::int64_t received_epoch_ms, bool counted, std::optional<steady_time> written = {});
+  void replay_from(rule_state& r, steady_time opener_sent, steady_time opener_arrived);
   void restart_after(rule_state& r, steady_time sent);
   void prune_sends(steady_time now);
   void note_latency(steady_time sent, steady_time received);

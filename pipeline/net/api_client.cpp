@@ -146,7 +146,7 @@ struct api_session::impl {
         co_await sleep_until(v.retry_at);
         continue;
       }
-      limiter->on_response(sent, received, h, epoch_now_ms());
+      limiter->on_response(sent, received, h, epoch_now_ms(), r.written);
       consecutive_429 = 0;
       if (status >= 500 || status == 408) {
         sent_before = true;

@@ -135,6 +135,7 @@ asio::awaitable<exchange_result> connection::send_once(http_request& req, http_r
     std::tie(wec, written) = co_await http::async_write(*plain_, req, use_tuple);
   }
   r.request_sent = written > 0;
+  if (!wec) r.written = std::chrono::steady_clock::now();
   if (wec) {
     r.ec = wec;
     r.kind = wec == beast::error::timeout ? failure_kind::timeout : failure_kind::reset;

@@ -293,7 +293,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
       }
       continue;
     }
-    limiter_.on_response(sent, received, h, epoch_now_ms());
+    limiter_.on_response(sent, received, h, epoch_now_ms(), r.written);
     w.consecutive_429 = 0;
 
     error_body eb;

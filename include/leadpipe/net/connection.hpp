@@ -68,6 +68,11 @@ struct exchange_result {
   /// even on success the first copy may have been applied too.
   bool resent = false;
   std::string message;           ///< lower-case description of the failure
+  /// When the request's last byte was handed to the socket (its last copy, when resent); the
+  /// epoch of the steady clock when it never was. A request that had to open a connection first
+  /// (TCP and TLS handshakes) leaves well after its rate-limit permit: the limiter dates the
+  /// server's windows from this time, not from the permit.
+  std::chrono::steady_clock::time_point written{};
 };
 
 /// One connection. Not thread-safe: used by one coroutine at a time. The TLS context must
