@@ -31,7 +31,7 @@ import() {  # import CSV REPORT ARGS...
   local csv=$1 rep=$2
   shift 2
   /usr/bin/time -f "%e %U %S" -o "$dir/time.txt" "$lp" import "$csv" --campaign 1 \
-    --base-url "https://127.0.0.1:$port/api/v1" --ca-file "$dir/ca.pem" --no-journal \
+    --base-url "https://127.0.0.1:$port/api/v1" --ca-file "$dir/ca.pem" --no-journal --no-cache \
     --no-progress --report "$rep" "$@" >/dev/null 2>"$dir/import.log"
 }
 

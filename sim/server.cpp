@@ -197,6 +197,19 @@ struct server::impl {
     }
     const route_id route = simulator::route_of(m, target);
     const fault_plan plan = sim.begin(route);
+    // A request that will be processed is admitted (key, rate limit) on arrival, before its
+    // injected latency, as a gateway in front of a slow server would (contract §3.2 order).
+    bool admitted = false;
+    if (plan.delay.count() > 0 &&
+        (plan.action == fault_action::none || plan.action == fault_action::drop_after_commit ||
+         plan.action == fault_action::truncate)) {
+      if (!sim.admit(m, target, res)) {
+        const bool sent = co_await send(stream, req.version(), res, out, keep, false);
+        sim.finish(route, res.status, request_fate::answered);
+        co_return sent && keep;
+      }
+      admitted = true;
+    }
     if (plan.delay.count() > 0) {
       asio::steady_timer timer(co_await asio::this_coro::executor, plan.delay);
       co_await timer.async_wait(use_tuple);
@@ -212,7 +225,7 @@ struct server::impl {
                             plan.retry_after_s, res);
         break;
       default:
-        sim.handle(m, target, req.body(), scratch, res);
+        sim.handle(m, target, req.body(), scratch, res, admitted);
     }
     if (plan.action == fault_action::drop_after_commit) {
       sim.finish(route, res.status, request_fate::dropped_after_commit);

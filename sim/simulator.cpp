@@ -135,18 +135,54 @@ void simulator::injected_status(unsigned status, std::int64_t retry_after_s,
   write_error(res, status, "injected fault");
 }
 
-void simulator::handle(http_method m, std::string_view target, std::string& body,
-                       request_scratch& scratch, sim_response& res) {
+bool simulator::admit(http_method m, std::string_view target, sim_response& res) {
   res.clear();
+  std::string_view path;
+  std::string_view query;
+  if (!split_api_target(target, path, query) || match_route(m, path).route == route_id::unknown) {
+    write_error(res, 404, "Cannot find route");
+    return false;
+  }
+  std::string key;
+  const bool has_key = query_param(query, "api_key", key);
+  const std::lock_guard lock(mu_);
+  if (!has_key || state_.account_by_key(key) == nullptr) {
+    write_error(res, 401, "Invalid API Key");
+    return false;
+  }
+  return check_rate_locked(m, key, res);
+}
+
+bool simulator::check_rate_locked(http_method m, const std::string& key, sim_response& res) {
+  const rate_verdict verdict = limiter_.check(key, clock_.now_ms());
+  res.rate = verdict;
+  res.rate_headers =
+      verdict.limited && (m == http_method::get || !options_->rate_limit_headers_on_get_only);
+  if (!verdict.allowed) {
+    counters_.rate_limited();
+    write_rate_limited(res, verdict.retry_after_s);
+    return false;
+  }
+  return true;
+}
+
+void simulator::handle(http_method m, std::string_view target, std::string& body,
+                       request_scratch& scratch, sim_response& res, bool admitted) {
+  std::optional<rate_verdict> verdict;
+  if (admitted) verdict = res.rate;
+  const bool headers = res.rate_headers;
+  res.clear();
+  if (admitted) res.rate_headers = headers;
   if (is_control(target)) {
     handle_control(m, target, body, scratch, res);
   } else {
-    handle_api(m, target, body, scratch, res);
+    handle_api(m, target, body, scratch, res, verdict);
   }
 }
 
 void simulator::handle_api(http_method m, std::string_view target, std::string& body,
-                           request_scratch& scratch, sim_response& res) {
+                           request_scratch& scratch, sim_response& res,
+                           const std::optional<rate_verdict>& admitted) {
   std::string_view path;
   std::string_view query;
   route_match match;
@@ -168,12 +204,9 @@ void simulator::handle_api(http_method m, std::string_view target, std::string& 
   }
   const sim_options& opts = *options_;
   const std::int64_t now = clock_.now_ms();
-  const rate_verdict verdict = limiter_.check(key, now);
-  res.rate = verdict;
-  res.rate_headers = verdict.limited && (m == http_method::get || !opts.rate_limit_headers_on_get_only);
-  if (!verdict.allowed) {
-    counters_.rate_limited();
-    write_rate_limited(res, verdict.retry_after_s);
+  if (admitted) {
+    res.rate = *admitted;
+  } else if (!check_rate_locked(m, key, res)) {
     return;
   }
   api_call call{state_, opts, *acct, now, match, query, body, scratch, res, import_error};

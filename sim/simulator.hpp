@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,9 +78,15 @@ class simulator {
   /// Ends an API request started with begin(): counts its final status or fate.
   void finish(route_id route, unsigned status, request_fate fate);
 
+  /// The checks that come first for every API request (§3.2: key, then rate limit), made when
+  /// the request arrives, before any injected latency: a slow answer is a server slow to
+  /// process what its rate limiter already counted. True when the request may go on (`res`
+  /// keeps the rate verdict for its headers); false with `res` holding the 401/404/429 answer.
+  [[nodiscard]] bool admit(http_method m, std::string_view target, sim_response& res);
   /// Answers one request (API or control). `body` may be padded in place (capacity grows).
+  /// `admitted`: admit() already passed it (its rate verdict is in `res`).
   void handle(http_method m, std::string_view target, std::string& body, request_scratch& scratch,
-              sim_response& res);
+              sim_response& res, bool admitted = false);
   /// The error response for an injected status (5xx as §2.1, 429 as §3.4).
   void injected_status(unsigned status, std::int64_t retry_after_s, sim_response& res) const;
 
@@ -99,9 +106,11 @@ class simulator {
 
  private:
   void handle_api(http_method m, std::string_view target, std::string& body,
-                  request_scratch& scratch, sim_response& res);
+                  request_scratch& scratch, sim_response& res,
+                  const std::optional<rate_verdict>& admitted);
   void handle_control(http_method m, std::string_view target, std::string& body,
                       request_scratch& scratch, sim_response& res);
+  bool check_rate_locked(http_method m, const std::string& key, sim_response& res);
   void write_state_locked(std::string& out, bool members, std::int64_t only_campaign) const;
   void apply_config_locked(simdjson::dom::element root, sim_response& res);
 
