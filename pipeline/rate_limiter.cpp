@@ -214,6 +214,17 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
   // rule refused. A Remaining above 0 clears the primary rule (its count is learnt below).
   // A 429'd request is not counted by the server, so it is no window's opener.
   const bool primary_had_room = headers.remaining && *headers.remaining > 0;
+  // Refused just after our primary window opened, and the server says it has no room: its
+  // previous window was still running, so its windows start later than ours by more than the
+  // guard band (a server or proxy that counts requests some time after they arrive). Widen the
+  // band, doubling up to 2% of the window.
+  if (!rules_.empty() && headers.remaining && *headers.remaining == 0) {
+    rule_state& r = rules_.front();
+    if (r.open && sent >= r.start && sent < r.start + r.rule.window / 10) {
+      const duration cap = std::max(r.margin, duration_cast<duration>(r.rule.window / 50));
+      r.margin = std::min(cap, std::max(r.margin * 2, duration_cast<duration>(milliseconds(10))));
+    }
+  }
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     if (rules_[i].open && !(i == 0 && primary_had_room)) {
       rules_[i].used = std::max(rules_[i].used, rules_[i].limit);

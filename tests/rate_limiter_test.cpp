@@ -157,6 +157,31 @@ TEST_CASE("a window opener that left late (connection set-up) dates the window f
   CHECK(m.next_allowed(t0 + 1s) == t0 + 10s + 50ms);
 }
 
+TEST_CASE("a 429 just after our window opened widens the guard band, up to 2% of the window") {
+  rate_limiter l(options("60/10s"));
+  CHECK(take(l, t0, 60) == 60);
+  CHECK(l.next_allowed(t0) == t0 + 10s + 50ms);
+  CHECK(take(l, t0 + 10050ms, 1) == 1);  // opens our next window
+  // ... but the server's window was still full: it starts later than we think.
+  const auto v = l.on_429(t0 + 10050ms, t0 + 10060ms, remaining(0), epoch_ms(t0 + 10060ms), 1);
+  CHECK_FALSE(v.give_up);
+  // The window we opened counts as full, and the band is now 100 ms.
+  CHECK(l.next_allowed(v.retry_at) == t0 + 20050ms + 100ms);
+  steady_time w = t0 + 20150ms;
+  for (int i = 0; i < 5; ++i) {
+    CHECK(take(l, w, 1) == 1);
+    (void)l.on_429(w, w + 10ms, remaining(0), epoch_ms(w + 10ms), 1);
+    w = l.next_allowed(l.paused_until());
+  }
+  CHECK(take(l, w, 60) == 60);
+  CHECK(l.next_allowed(w) == w + 10s + 200ms);  // capped at 2% of 10 s
+  // A 429 mid-window (another client on the key, say) leaves the band alone.
+  rate_limiter m(options("60/10s"));
+  CHECK(take(m, t0, 30) == 30);
+  (void)m.on_429(t0 + 5s, t0 + 5010ms, remaining(0), epoch_ms(t0 + 5010ms), 1);
+  CHECK(m.next_allowed(t0 + 6s) == t0 + 10s + 50ms);
+}
+
 TEST_CASE("an answer confirming our own opener changes nothing") {
   rate_limiter l(options("60/10s"));
   CHECK(take(l, t0, 20) == 20);

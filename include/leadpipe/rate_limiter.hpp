@@ -112,6 +112,10 @@ struct rate_limiter_stats {
 /// our picture was wrong, except that a Remaining above 0 clears the primary rule, and one equal
 /// to the limit (the server's window is empty) restarts it with the sends after the refused one.
 ///
+/// A 429 with Remaining 0 to a request sent in the first tenth of our primary window means the
+/// server's windows begin later than ours by more than the guard band: the primary rule's band
+/// doubles (up to 2% of its window) for the rest of the run.
+///
 /// Memory: the send times of the last two primary windows plus two minutes.
 class rate_limiter {
  public:
