@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "leadpipe/output_file.hpp"
+#include "leadpipe/paths.hpp"
 
 namespace leadpipe {
 namespace {
@@ -277,14 +278,6 @@ std::string cache_path(const std::string& dir, std::string_view base_url,
                      campaign_id);
 }
 
-std::string default_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') {
-    return std::string(x) + "/leadpipe";
-  }
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
-    return std::string(h) + "/.cache/leadpipe";
-  }
-  return ".leadpipe-cache";
-}
+std::string default_cache_dir() { return user_dir("XDG_CACHE_HOME", ".cache", ".leadpipe-cache"); }
 
 }  // namespace leadpipe

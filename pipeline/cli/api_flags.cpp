@@ -4,18 +4,13 @@
 #include <fstream>
 
 #include "leadpipe/ascii.hpp"
+#include "leadpipe/paths.hpp"
 #include "leadpipe/rate_rules.hpp"
 
 namespace leadpipe::cli {
 
 std::string default_state_dir() {
-  if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x != '\0') {
-    return std::string(x) + "/leadpipe";
-  }
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
-    return std::string(h) + "/.local/state/leadpipe";
-  }
-  return ".leadpipe-state";
+  return user_dir("XDG_STATE_HOME", ".local/state", ".leadpipe-state");
 }
 
 std::string load_api_key(const std::string& file) {

@@ -6,11 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "block_cmd.hpp"
 #include "cli_common.hpp"
 #include "import_cmd.hpp"
 #include "leadpipe/net/api_client.hpp"
 #include "leadpipe/output_file.hpp"
 #include "leadpipe/source.hpp"
+#include "leads_cmd.hpp"
 #include "sync_cmd.hpp"
 #include "template_cmd.hpp"
 #include "validate_cmd.hpp"
@@ -57,6 +59,10 @@ int main(int argc, char** argv) {
   add_import(app, import);
   sync_args sync;
   add_sync(app, sync);
+  block_args block;
+  add_block(app, block);
+  leads_args leads;
+  add_leads(app, leads);
   template_args tmpl;
   add_check_template(app, tmpl);
   try {
@@ -70,6 +76,8 @@ int main(int argc, char** argv) {
     if (validate.cmd->parsed()) return run_validate(validate);
     if (import.cmd->parsed()) return run_import(import, g_stop, g_abandon);
     if (sync.cmd->parsed()) return run_sync(sync, g_stop);
+    if (block.cmd->parsed()) return run_block(block, g_stop);
+    if (leads.cmd->parsed()) return run_leads(leads, g_stop);
     if (tmpl.cmd->parsed()) return run_check_template(tmpl);
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), exit_usage);

@@ -1,11 +1,11 @@
 #include "leadpipe/net/sync_job.hpp"
 
-#include <charconv>
 #include <optional>
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "leadpipe/json_read.hpp"
 #include "leadpipe/json_writer.hpp"
 #include "leadpipe/server_sets.hpp"
 
@@ -18,26 +18,6 @@ namespace {
 
 constexpr std::uint64_t kMemberPage = 100;   // §6.2: limit 1..100
 constexpr std::uint64_t kBlockPage = 1000;   // §6.10: limit 1..1000
-
-// An integer that may come as a number or a string ("total_leads" is a string, §6.2).
-std::optional<std::int64_t> as_int(dom::element e) {
-  std::int64_t i = 0;
-  if (e.get_int64().get(i) == simdjson::SUCCESS) return i;
-  std::uint64_t u = 0;
-  if (e.get_uint64().get(u) == simdjson::SUCCESS) return static_cast<std::int64_t>(u);
-  std::string_view s;
-  if (e.get_string().get(s) == simdjson::SUCCESS) {
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), i);
-    if (r.ec == std::errc{} && r.ptr == s.data() + s.size()) return i;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::int64_t> field_int(dom::object o, std::string_view key) {
-  dom::element e;
-  if (o.at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
-  return as_int(e);
-}
 
 // Turns server entries into the same fingerprints the pipeline computes for input rows.
 class keyer {
@@ -109,7 +89,7 @@ class fetcher {
         on_lead(email, unsub);
       }
       offset += n;
-      const auto total = field_int(o, "total_leads");
+      const auto total = json_int_at(o, "total_leads");
       draw(fmt::format("sync: campaign {} members {}{}", campaign, offset,
                        total ? fmt::format(" of {}", *total) : std::string()));
       if (n < kMemberPage || (total && offset >= static_cast<std::uint64_t>(*total))) break;
@@ -140,8 +120,8 @@ campaign_info fetch_campaign(fetcher& f, std::int64_t campaign, fetch_stats& st)
     throw api_error(fmt::format("{}: the answer is not a campaign object", path), 200);
   }
   campaign_info c;
-  c.client_id = field_int(o, "client_id");
-  c.user_id = field_int(o, "user_id").value_or(0);
+  c.client_id = json_int_at(o, "client_id");
+  c.user_id = json_int_at(o, "user_id").value_or(0);
   return c;
 }
 
@@ -171,7 +151,7 @@ void fetch_block_list(fetcher& f, const campaign_info& c, sync_cache& cache, fet
         ++st.unusable;
         continue;
       }
-      if (field_int(e, "client_id") != c.client_id) {
+      if (json_int_at(e, "client_id") != c.client_id) {
         ++st.out_of_scope;
         continue;
       }
@@ -202,7 +182,7 @@ std::vector<std::int64_t> other_campaign_ids(fetcher& f, std::int64_t campaign, 
   for (dom::element item : list) {
     dom::object o;
     if (item.get_object().get(o) != simdjson::SUCCESS) continue;
-    const auto id = field_int(o, "id");
+    const auto id = json_int_at(o, "id");
     if (id && *id != campaign) ids.push_back(*id);
   }
   return ids;
