@@ -2,6 +2,7 @@
 // outcome per lead of the batch.
 #include "leadpipe/import_response.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -165,7 +166,7 @@ class resolver {
       for (; given < std::min(added_left, size); ++given) {
         out_.leads[rest[static_cast<std::size_t>(given)]] = {lead_result::added, true, false, {}};
       }
-      out_.unattributed.assign(residual.begin() + (has_added ? 1 : 0), residual.end());
+      split_unattributed(residual, has_added ? 1 : 0, size - given);
     }
     for (; given < size; ++given) {
       out_.leads[rest[static_cast<std::size_t>(given)]] = {
@@ -186,6 +187,19 @@ class resolver {
   }
 
  private:
+  // The skip residuals from `first` on, as the split of the `leads` left unknown_skip. Counters
+  // that claim more skips than there are leads (a server whose counters disagree with its own
+  // batch) are cut, in residual order, so the report never counts more leads than were sent.
+  void split_unattributed(const std::vector<reason_count>& residual, std::size_t first,
+                          std::int64_t leads) {
+    for (std::size_t i = first; i < residual.size() && leads > 0; ++i) {
+      reason_count r = residual[i];
+      r.count = std::min(r.count, leads);
+      leads -= r.count;
+      out_.unattributed.push_back(r);
+    }
+  }
+
   void name(text_ref email, lead_result r, text_ref why) {
     const std::uint32_t i =
         index_.take(response_.view(email), r == lead_result::duplicate_in_request);

@@ -61,6 +61,17 @@ std::optional<std::int64_t> json_int(od::value v) {
   return saturate(std::trunc(n.get_double()));
 }
 
+// A count of leads (§6.1 counters, *_count keys): json_int pinned to [0, 2^32]. No request or
+// account comes near the top, and it keeps every sum of counters far from overflowing, whatever
+// figures a server sends.
+constexpr std::int64_t max_count = std::int64_t{1} << 32;
+
+std::optional<std::int64_t> json_count(od::value v) {
+  const auto n = json_int(v);
+  if (!n) return std::nullopt;
+  return std::clamp<std::int64_t>(*n, 0, max_count);
+}
+
 std::optional<bool> json_bool(od::value v) {
   od::json_type type{};
   if (v.type().get(type) != simdjson::SUCCESS) return std::nullopt;
@@ -210,18 +221,18 @@ error_code read_import_field(std::string_view key, od::value v, import_response&
   } else if (key == "is_lead_limit_exhausted") {
     if (const auto b = json_bool(v)) out.is_lead_limit_exhausted = *b;
   } else if (key == "total_leads") {
-    totals.total_leads = json_int(v);
+    totals.total_leads = json_count(v);
   } else if (key == "added_count") {
-    totals.added_count = json_int(v);
+    totals.added_count = json_count(v);
   } else if (key == "upload_count") {
-    const auto n = json_int(v);
+    const auto n = json_count(v);
     totals.has_upload = n.has_value();
     out.upload_count = n.value_or(0);
   } else if (key == "skipped_count") {
-    out.skipped_count = json_int(v);
+    out.skipped_count = json_count(v);
     totals.has_skip_figure = totals.has_skip_figure || out.skipped_count.has_value();
   } else if (std::int64_t* counter = counter_for(out, key)) {
-    const auto n = json_int(v);
+    const auto n = json_count(v);
     totals.has_skip_figure = totals.has_skip_figure || n.has_value();
     *counter = n.value_or(0);
   } else if (key == "invalid_emails") {
@@ -231,7 +242,7 @@ error_code read_import_field(std::string_view key, od::value v, import_response&
     if (auto e = v.type().get(type)) return e;
     totals.has_skip_figure = true;
     if (type == od::json_type::array) return read_address_list(v, out, out.unsubscribed_leads);
-    out.unsubscribed_count = json_int(v).value_or(0);
+    out.unsubscribed_count = json_count(v).value_or(0);
   } else if (key == "skipped_leads") {
     totals.has_skip_figure = true;
     return read_skipped_leads(v, out);
@@ -242,7 +253,7 @@ error_code read_import_field(std::string_view key, od::value v, import_response&
     if (v.get_string().get(s) == simdjson::SUCCESS) out.error = keep(out, s);
   } else if (key.ends_with("_count")) {
     // Future-proofing (§7.4): an unknown integer *_count is a skip reason of its own.
-    if (const auto n = json_int(v)) {
+    if (const auto n = json_count(v)) {
       out.extra_counts.push_back({keep(out, key), *n});
       totals.has_skip_figure = true;
     }

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -17,6 +18,7 @@
 #include <simdjson.h>
 
 #include "leadpipe/json_writer.hpp"
+#include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
 namespace {
@@ -26,19 +28,47 @@ std::uint32_t crc_of(std::string_view s) {
       ::crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
 }
 
+// A string field of the identity. Paths are bytes, not always UTF-8 (a Latin-1 file name), and
+// json_writer would replace the bad bytes with U+FFFD: resume would then compare and truncate
+// files under names that do not exist. Such a value goes, hex-encoded, under "<key>_hex".
+void put_bytes(json_writer& w, std::string_view key, std::string_view value) {
+  if (utf8::is_valid(value)) {
+    w.key(key).value(value);
+    return;
+  }
+  std::string hex;
+  for (const char c : value) {
+    fmt::format_to(std::back_inserter(hex), "{:02x}", static_cast<unsigned char>(c));
+  }
+  w.key(std::string(key) + "_hex").value(hex);
+}
+
+bool from_hex(std::string_view hex, std::string& out) {
+  if (hex.size() % 2 != 0) return false;
+  out.clear();
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    unsigned byte = 0;
+    if (std::from_chars(hex.data() + i, hex.data() + i + 2, byte, 16).ptr != hex.data() + i + 2) {
+      return false;
+    }
+    out += static_cast<char>(byte);
+  }
+  return true;
+}
+
 std::string identity_json(const journal_identity& id) {
   std::string out;
   json_writer w(out);
   w.begin_object();
   w.key("version").value(journal_version);
-  w.key("base_url").value(id.base_url);
+  put_bytes(w, "base_url", id.base_url);
   w.key("campaign_id").value(id.campaign_id);
-  w.key("input_path").value(id.input_path);
+  put_bytes(w, "input_path", id.input_path);
   w.key("input_size").value(id.input_size);
-  w.key("input_xxh3").value(id.input_xxh3);
-  w.key("outcomes_path").value(id.outcomes_path);
-  w.key("rejects_path").value(id.rejects_path);
-  w.key("settings").value(id.settings);
+  put_bytes(w, "input_xxh3", id.input_xxh3);
+  put_bytes(w, "outcomes_path", id.outcomes_path);
+  put_bytes(w, "rejects_path", id.rejects_path);
+  put_bytes(w, "settings", id.settings);
   w.end_object();
   return out;
 }
@@ -82,9 +112,11 @@ bool parse_identity(std::string_view json, journal_identity& id, std::string& wh
   }
   std::string_view sv;
   const auto str = [&](const char* k, std::string& out) {
-    if (doc[k].get(sv) != simdjson::SUCCESS) return false;
-    out = std::string(sv);
-    return true;
+    if (doc[k].get(sv) == simdjson::SUCCESS) {
+      out = std::string(sv);
+      return true;
+    }
+    return doc[std::string(k) + "_hex"].get(sv) == simdjson::SUCCESS && from_hex(sv, out);
   };
   uint64_t size = 0;
   int64_t campaign = 0;
@@ -104,43 +136,52 @@ bool parse_identity(std::string_view json, journal_identity& id, std::string& wh
 }  // namespace
 
 void line_set::insert(std::uint64_t line) {
-  const std::uint64_t word = line / 64;
-  if (word >= bits_.size()) bits_.resize(std::max<std::uint64_t>(word + 1, bits_.size() * 2), 0);
+  std::uint64_t& bits = words_[line / 64];
   const std::uint64_t mask = std::uint64_t{1} << (line % 64);
-  if ((bits_[word] & mask) == 0) {
-    bits_[word] |= mask;
+  if ((bits & mask) == 0) {
+    bits |= mask;
     ++count_;
   }
 }
 
 bool line_set::contains(std::uint64_t line) const {
-  const std::uint64_t word = line / 64;
-  return word < bits_.size() && (bits_[word] >> (line % 64) & 1U) != 0;
+  const auto it = words_.find(line / 64);
+  return it != words_.end() && (it->second >> (line % 64) & 1U) != 0;
 }
 
 boost::system::result<journal_state> read_journal(const std::string& path, std::string* message) {
-  const auto fail = [&](std::string text) -> boost::system::result<journal_state> {
-    if (message != nullptr) *message = std::move(text);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (message != nullptr) {
+      *message = fmt::format("{}: cannot open journal: {}", path, std::strerror(errno));
+    }
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_journal(text, path, message);
+}
+
+boost::system::result<journal_state> parse_journal(std::string_view text, std::string_view path,
+                                                   std::string* message) {
+  const auto fail = [&](std::string why) -> boost::system::result<journal_state> {
+    if (message != nullptr) *message = std::move(why);
     return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(fmt::format("{}: cannot open journal: {}", path, std::strerror(errno)));
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   journal_state st;
   std::size_t pos = 0;
   std::uint64_t line_no = 0;
   while (pos < text.size()) {
     ++line_no;
     const std::size_t nl = text.find('\n', pos);
-    const bool last = nl == std::string::npos || nl + 1 == text.size();
+    const bool last = nl == std::string_view::npos || nl + 1 == text.size();
     const std::string_view line(text.data() + pos,
-                                (nl == std::string::npos ? text.size() : nl) - pos);
-    pos = nl == std::string::npos ? text.size() : nl + 1;
+                                (nl == std::string_view::npos ? text.size() : nl) - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
     std::uint32_t crc = 0;
     const bool framed = line.size() > 9 && line[8] == ' ' &&
                         std::from_chars(line.data(), line.data() + 8, crc, 16).ptr == line.data() + 8;
     const std::string_view payload = framed ? line.substr(9) : std::string_view{};
-    if (nl == std::string::npos || !framed || crc_of(payload) != crc) {
+    if (nl == std::string_view::npos || !framed || crc_of(payload) != crc) {
       if (last && line_no > 1) {
         st.torn_tail = true;  // a crash during the last append
         break;
@@ -153,6 +194,7 @@ boost::system::result<journal_state> read_journal(const std::string& path, std::
         return fail(fmt::format("{}:1: not a leadpipe journal{}{}", path, why.empty() ? "" : ": ",
                                 why));
       }
+      st.durable_bytes = pos;
       continue;
     }
     const auto w = words(payload);
@@ -168,7 +210,8 @@ boost::system::result<journal_state> read_journal(const std::string& path, std::
       std::uint64_t prev = 0;
       for (std::size_t i = 0; i < n; ++i) {
         std::uint64_t delta = 0;
-        if (!to_u64(w[6 + i], delta)) {
+        // The writer sorts the lines, so a sum that wraps can only be corruption.
+        if (!to_u64(w[6 + i], delta) || prev + delta < prev) {
           return fail(fmt::format("{}:{}: malformed line number", path, line_no));
         }
         prev += delta;
@@ -193,6 +236,7 @@ boost::system::result<journal_state> read_journal(const std::string& path, std::
     } else {
       return fail(fmt::format("{}:{}: unknown journal record '{}'", path, line_no, w[0]));
     }
+    st.durable_bytes = pos;
   }
   if (line_no == 0) return fail(fmt::format("{}: empty journal", path));
   return st;
@@ -209,10 +253,12 @@ journal_writer journal_writer::create(const std::string& path, const journal_ide
 }
 
 journal_writer journal_writer::reopen(const std::string& path) {
-  // Cut a torn last line so that new records start on a fresh line.
-  std::ifstream in(path, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t keep = text.empty() || text.back() == '\n' ? text.size() : text.rfind('\n') + 1;
+  // Cut the torn tail the reader ignored, whether it lacks its LF or only its checksum fails:
+  // a record appended after a corrupt line would turn that line into corruption mid-file.
+  std::string message;
+  const auto st = read_journal(path, &message);
+  if (!st) throw std::runtime_error(fmt::format("cannot reopen journal: {}", message));
+  const std::uint64_t keep = st->durable_bytes;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(keep)) != 0 ||
       ::lseek(fd, 0, SEEK_END) < 0) {

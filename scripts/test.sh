@@ -15,9 +15,16 @@ ctest --test-dir "$root/build" --output-on-failure -j 2
 echo "== benchmark smoke run (small sizes; results checked against references)"
 bash "$root/bench/run.sh" "$root/build" --quick
 
+
 echo "== build (address;undefined sanitizers)"
 bash scripts/build.sh "$root/build-asan" -DLEADPIPE_SANITIZE='address;undefined' \
   -DCMAKE_BUILD_TYPE=Debug -DLEADPIPE_BUILD_BENCH=OFF
 echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j 2
+
+# Fuzzing, short: each libFuzzer target (clang, ASan + UBSan) for about 15 s from its seed
+# corpus and regression inputs; a crash or broken invariant fails CI and keeps the input
+# under build-fuzz/work/<target>/crashes/.
+echo "== fuzz targets (15 s each)"
+bash scripts/fuzz.sh 15

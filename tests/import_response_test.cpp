@@ -432,3 +432,38 @@ TEST_CASE("outcome words round-trip; only skip words are reasons") {
   CHECK_FALSE(leadpipe::lead_result_from_reason("unknown_skip").has_value());
   CHECK_FALSE(leadpipe::lead_result_from_reason("Blocked").has_value());
 }
+
+TEST_CASE("regression (fuzz): counters that claim more skips than leads are cut to the leads left") {
+  // fuzz/regressions/response/unattributed_split_exceeds_batch: §6.1's example with
+  // already_added_to_campaign 2 instead of 1, so the counters add up to 7 for 6 leads. Two leads
+  // are left unknown_skip; the split used to report 2 already + 1 blocked = 3 for them.
+  std::string body = "{" + std::string(live_counters) + "}";
+  body.replace(body.find("\"already_added_to_campaign\": 1"), 30,
+               "\"already_added_to_campaign\": 2");
+  const auto b = resolve_leads(parse(body), batch, false);
+  CHECK(results(b) == std::vector{lead_result::added, lead_result::invalid_email,
+                                  lead_result::duplicate_in_request, lead_result::added,
+                                  lead_result::unknown_skip, lead_result::unknown_skip});
+  REQUIRE(b.unattributed.size() == 1);
+  CHECK(b.unattributed[0].reason == lead_result::already_in_campaign);
+  CHECK(b.unattributed[0].count == 2);
+}
+
+TEST_CASE("regression: counts are pinned to 0..2^32 so sums of server figures cannot overflow") {
+  // fuzz/regressions/response/skip_counters_sum_overflows and
+  // resent_added_plus_already_overflows: known_skips() and resolve_leads added counters near
+  // 2^63 (signed overflow, caught by UBSan in the fuzz build).
+  const auto r = parse(R"({"upload_count": 1, "block_count": 9223372036854775807,
+                           "bounce_count": "1e30", "duplicate_count": -5, "spam_count": -1})");
+  CHECK(r.block_count == std::int64_t{1} << 32);
+  CHECK(r.bounce_count == std::int64_t{1} << 32);
+  CHECK(r.duplicate_count == 0);
+  REQUIRE(r.extra_counts.size() == 1);
+  CHECK(r.extra_counts[0].count == 0);
+  CHECK(r.known_skips() == std::int64_t{2} << 32);
+  CHECK(r.added == 0);
+  const std::vector<std::string_view> two = {"a@b.io", "c@d.io"};
+  const auto b = resolve_leads(parse(R"({"ok": true, "total_leads": 9223372036854775807,
+      "already_added_to_campaign": 9223372036854775807, "block_count": 1})"), two, true);
+  CHECK(results(b) == std::vector{lead_result::added, lead_result::added});
+}

@@ -133,3 +133,82 @@ TEST_CASE("journal_path names campaign and input hash") {
   CHECK(journal_path("/s", 7, "00112233445566778899aabbccddeeff") ==
         "/s/import-7-0011223344556677.journal");
 }
+
+TEST_CASE("regression (fuzz): a line number near 2^64 costs no more memory than line 1") {
+  // fuzz/regressions/journal/huge_line_number_allocates_bitmap: the dense bitmap grew to the
+  // largest line, so one record naming line 2^56 asked for 2^50 bytes.
+  line_set s;
+  s.insert(std::uint64_t{1} << 63);
+  s.insert(~std::uint64_t{0});
+  s.insert(3);
+  CHECK(s.size() == 3);
+  CHECK(s.contains(std::uint64_t{1} << 63));
+  CHECK(s.contains(~std::uint64_t{0}));
+  CHECK_FALSE(s.contains((std::uint64_t{1} << 63) + 1));
+
+  const auto path = temp_file("huge.journal").string();
+  {
+    auto w = journal_writer::create(path, sample_identity());
+    const std::uint64_t lines[] = {std::uint64_t{1} << 56, 2};
+    w.record_batch(1, lines, {2, 10, 0});
+  }
+  std::string msg;
+  const auto st = read_journal(path, &msg);
+  REQUIRE_MESSAGE(st.has_value(), msg);
+  CHECK(st->acked_lines.contains(std::uint64_t{1} << 56));
+  CHECK(st->acked_lines.size() == 2);
+}
+
+TEST_CASE("regression (fuzz): reopen cuts a complete last line whose checksum fails") {
+  // fuzz/regressions/journal/reopen_appends_after_corrupt_last_line: the reader ignores a
+  // corrupt last line as a torn tail, but reopen() only cut a line without its LF, so the next
+  // record turned the corrupt line into corruption mid-file and the journal became unreadable.
+  const auto path = temp_file("corrupt-tail.journal").string();
+  {
+    auto w = journal_writer::create(path, sample_identity());
+    const std::uint64_t b1[] = {2};
+    w.record_batch(1, b1, {2, 10, 0});
+  }
+  { std::ofstream(path, std::ios::app | std::ios::binary) << "deadbeef K 2 5 20 0 1 3\n"; }
+  std::string msg;
+  auto st = read_journal(path, &msg);
+  REQUIRE(st.has_value());
+  CHECK(st->torn_tail);
+  {
+    auto w = journal_writer::reopen(path);
+    w.record_dispatch(2, 3);
+  }
+  st = read_journal(path, &msg);
+  REQUIRE_MESSAGE(st.has_value(), msg);
+  CHECK_FALSE(st->torn_tail);
+  CHECK(st->batches_acked == 1);
+  CHECK(st->max_dispatched_line == 3);
+}
+
+TEST_CASE("parse_journal reads a journal from memory and names it in messages") {
+  std::string msg;
+  CHECK_FALSE(parse_journal("", "mem.journal", &msg).has_value());
+  CHECK(msg == "mem.journal: empty journal");
+  CHECK_FALSE(parse_journal("0000000 I {}\n", "mem.journal", &msg).has_value());
+  CHECK(msg == "mem.journal:1: corrupt journal record");
+}
+
+TEST_CASE("regression (fuzz): identity strings that are not UTF-8 read back byte for byte") {
+  // fuzz/regressions/journal/identity_not_utf8_reads_back: json_writer replaced the bad bytes
+  // with U+FFFD, so a resumed import of a Latin-1-named file compared, truncated and appended to
+  // files that do not exist. Valid UTF-8 is still written as plain JSON strings.
+  const auto path = temp_file("latin1.journal").string();
+  journal_identity id = sample_identity();
+  id.input_path = "ventes_\xE9t\xE9.csv";
+  id.outcomes_path = "r\xE9sultats.csv";
+  journal_writer::create(path, id);
+  CHECK(read_all(path).find("\"input_path_hex\":\"76656e7465735fe974e92e637376\"") !=
+        std::string::npos);
+  CHECK(read_all(path).find("\"settings\":\"cross_campaign=skip\"") != std::string::npos);
+  std::string msg;
+  const auto st = read_journal(path, &msg);
+  REQUIRE_MESSAGE(st.has_value(), msg);
+  CHECK(st->identity.input_path == id.input_path);
+  CHECK(st->identity.outcomes_path == id.outcomes_path);
+  CHECK(st->identity.base_url == id.base_url);
+}

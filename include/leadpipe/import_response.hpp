@@ -64,7 +64,8 @@ struct lead_id_entry {
 };
 
 /// One parsed add-leads answer (HTTP 2xx). Missing numbers are 0, numbers sent as strings are
-/// read, `null` counts as missing. Strings live in `text`; read them with view(). Owns all its
+/// read, `null` counts as missing; counts are pinned to 0..2^32, so no server figure can make
+/// their sums overflow. Strings live in `text`; read them with view(). Owns all its
 /// data; copyable. parse_import clears and refills it, reusing its capacity.
 struct import_response {
   bool ok = true;
@@ -125,7 +126,8 @@ struct resolved_batch {
   /// Addresses the answer listed that matched no lead still unresolved in the batch.
   std::uint32_t unmatched = 0;
   /// The counters' split of the leads left `unknown_skip` by_count: the report's per-reason
-  /// totals for them. Empty when every lead was named or attributed.
+  /// totals for them. Empty when every lead was named or attributed. The counts never add up to
+  /// more than those leads: counters that claim more are cut, in the order of step 4.
   std::vector<reason_count> unattributed;
 };
 

@@ -6,7 +6,9 @@
 // Format (text, one record per line, each line "<crc32 hex8> <payload>\n"; a torn or corrupt
 // last line, the signature of a crash mid-write, is ignored; corruption anywhere else is an
 // error):
-//   I <json identity>                        first line: what job this is (version 1)
+//   I <json identity>                        first line: what job this is (version 1); a
+//                                            string that is not UTF-8 (a Latin-1 path) is
+//                                            stored hex-encoded under "<key>_hex"
 //   K <batch> <watermark> <outcomes_bytes> <rejects_bytes> <n> <delta-encoded lines>
 //   D <batch> <highest line>                 a batch is about to be sent (no sync: a killed
 //                                            process loses nothing the kernel already has)
@@ -19,9 +21,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/system/result.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 namespace leadpipe {
 
@@ -47,7 +51,10 @@ struct journal_checkpoint {
   std::uint64_t rejects_bytes = 0;
 };
 
-/// Input lines as a growable bitmap (1 bit per line), for the acknowledged set.
+/// Input lines, for the acknowledged set: 64-line bitmap words in a hash map keyed by the word's
+/// index. Memory follows the lines present (about 20 bytes per 64-line block holding any), never
+/// the largest line number, so a journal naming line 2^63 costs what line 1 costs. Not
+/// thread-safe for writers.
 class line_set {
  public:
   void insert(std::uint64_t line);
@@ -55,7 +62,7 @@ class line_set {
   [[nodiscard]] std::uint64_t size() const { return count_; }
 
  private:
-  std::vector<std::uint64_t> bits_;
+  boost::unordered_flat_map<std::uint64_t, std::uint64_t> words_;
   std::uint64_t count_ = 0;
 };
 
@@ -71,6 +78,8 @@ struct journal_state {
   std::uint64_t max_dispatched_line = 0;
   bool finished = false;
   bool torn_tail = false;           ///< the last line was incomplete and was ignored
+  /// Bytes of the records read, the torn tail excluded: where journal_writer::reopen() appends.
+  std::uint64_t durable_bytes = 0;
 };
 
 /// Reads a journal. Fails (message naming the file and line) when it is not a leadpipe journal,
@@ -78,13 +87,21 @@ struct journal_state {
 [[nodiscard]] boost::system::result<journal_state> read_journal(const std::string& path,
                                                                 std::string* message);
 
+/// read_journal's parser over the journal's bytes in memory; `name` stands for the file in
+/// messages ("<name>:<line>: ..."). Fails as read_journal does (errc::invalid_argument).
+/// Thread-safe.
+[[nodiscard]] boost::system::result<journal_state> parse_journal(std::string_view text,
+                                                                 std::string_view name,
+                                                                 std::string* message);
+
 /// Appends records durably (write + fdatasync per record). Not thread-safe.
 class journal_writer {
  public:
   /// Creates (truncates) `path` and writes the identity record. Throws std::runtime_error.
   static journal_writer create(const std::string& path, const journal_identity& id);
-  /// Opens an existing journal for appending after read_journal(); drops a torn tail first.
-  /// Throws std::runtime_error.
+  /// Opens an existing journal for appending after read_journal(); drops a torn tail first (an
+  /// unterminated last line or a last line whose checksum fails). Throws std::runtime_error,
+  /// also when read_journal() would refuse the file.
   static journal_writer reopen(const std::string& path);
   journal_writer(journal_writer&& o) noexcept;
   journal_writer& operator=(journal_writer&&) = delete;
