@@ -13,6 +13,8 @@ void ledger::local(const row_result& r) {
   std::lock_guard lock(mutex_);
   files_.write(r);
   rep_.count(r.what, r.by);
+  // Raised under the lock that wrote the row, so no checkpoint sees the row without it.
+  advance_watermark(r.line);
 }
 
 journal_checkpoint ledger::checkpoint_locked() {

@@ -37,8 +37,14 @@ class ledger {
   /// A row settled locally (CPU thread).
   void local(const row_result& r);
   /// The CPU side has processed every row up to `line` (settled locally or handed to a batch).
+  /// Never lowers it: a resumed run skips rows the earlier run settled without passing here,
+  /// and a checkpoint must not name less than the outcome files already hold.
   void advance_watermark(std::uint64_t line) {
-    watermark_.store(line, std::memory_order_release);
+    std::uint64_t cur = watermark_.load(std::memory_order_relaxed);
+    while (cur < line &&
+           !watermark_.compare_exchange_weak(cur, line, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+    }
   }
   /// A batch about to be sent (first attempt): journaled without a sync, so that a resumed run
   /// knows which leads may have landed.

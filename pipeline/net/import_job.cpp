@@ -385,6 +385,8 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     bopts.first_id = js.resumed->max_batch_id + 1;
     resume.watermark = js.resumed->last.watermark_line;
     resume.acked = &js.resumed->acked_lines;
+    // The outcome files already hold everything up to the earlier run's watermark.
+    led.advance_watermark(resume.watermark);
     rep.settings["resumed_from"] = js.writer->path();
   }
   sender_pool pool(io, tls ? &*tls : nullptr, cfg, limiter, retry, led, queue, cap);

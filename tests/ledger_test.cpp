@@ -1,0 +1,48 @@
+// The ledger's checkpoints: the watermark a journal record names never falls below what the
+// outcome files already hold (a resumed run skips settled rows without passing the watermark).
+#include "leadpipe/ledger.hpp"
+
+#include <filesystem>
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+using namespace leadpipe;
+namespace fs = std::filesystem;
+
+TEST_CASE("a checkpoint's watermark never goes back, and a local row raises it") {
+  const fs::path dir = fs::temp_directory_path() / ("leadpipe_ledger_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string journal_path = (dir / "j.journal").string();
+  journal_identity id;
+  id.base_url = "https://127.0.0.1:1/api/v1";
+  id.campaign_id = 1;
+  id.input_path = "leads.csv";
+  {
+    report rep("import");
+    outcome_files files((dir / "out.csv").string(), (dir / "rej.csv").string());
+    journal_writer j = journal_writer::create(journal_path, id);
+    ledger led(rep, files, &j);
+    led.advance_watermark(42);  // a resumed run starts from the earlier run's watermark
+    led.advance_watermark(41);  // ... and then skips rows below it: no step back
+    batch b;
+    b.id = 1;
+    b.leads.push_back(batch_lead{40, "a@acme.io", 0, 0});
+    const std::vector<lead_settlement> s(1, lead_settlement{});
+    led.settle(b, s, true);
+    row_result r;
+    r.line = 50;
+    r.email = "bad";
+    r.what = outcome::invalid_email;
+    led.local(r);  // written under the lock, so the next checkpoint includes it
+    b.id = 2;
+    b.leads[0].line = 45;
+    led.settle(b, s, true);
+    files.close();
+  }
+  std::string msg;
+  auto st = read_journal(journal_path, &msg);
+  REQUIRE_MESSAGE(st.has_value(), msg);
+  CHECK(st->last.watermark_line == 50);
+  fs::remove_all(dir);
+}
