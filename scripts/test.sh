@@ -15,6 +15,11 @@ ctest --test-dir "$root/build" --output-on-failure -j 2
 echo "== benchmark smoke run (small sizes; results checked against references)"
 bash "$root/bench/run.sh" "$root/build" --quick
 
+# Soak and huge input, short versions (about a minute together): every simulator fault at once
+# with 3 SIGKILLs and resumes on 20,000 leads; 1 GB streamed through a pipe at flat memory.
+echo "== soak under faults (short) and huge input (short)"
+BUILD_DIR="$root/build" bash scripts/soak.sh 20000 3
+BUILD_DIR="$root/build" bash scripts/huge_input.sh 1
 
 echo "== build (address;undefined sanitizers)"
 bash scripts/build.sh "$root/build-asan" -DLEADPIPE_SANITIZE='address;undefined' \
