@@ -153,6 +153,7 @@ struct journal_setup {
   std::optional<journal_state> resumed;
   bool append_outcomes = false;
   bool append_rejects = false;
+  bool already_finished = false;  ///< --resume of a job that had finished: nothing to do
 };
 
 journal_setup open_journal(const import_options& o, const endpoint& ep, report& rep) {
@@ -216,7 +217,13 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
         "flags", was.settings, id.settings));
   }
   if (st->finished) {
-    throw std::runtime_error(fmt::format("nothing to resume: the import in {} finished", path));
+    // The process died after the job's last record (or the user resumed twice): the outcome
+    // files are complete, so there is nothing to do and nothing went wrong.
+    rep.warnings.push_back(fmt::format(
+        "nothing to resume: the import recorded in {} had finished; its outcome files are complete",
+        path));
+    js.already_finished = true;
+    return js;
   }
   // The earlier run's files end at the last durable checkpoint; what follows is redone now.
   if (!was.outcomes_path.empty() && std::filesystem::exists(was.outcomes_path)) {
@@ -348,6 +355,10 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   if (o.dry_run) return dry_run(o, rep);
 
   journal_setup js = open_journal(o, *ep, rep);
+  if (js.already_finished) {
+    std::fputs(fmt::format("leadpipe: {}\n", rep.warnings.back()).c_str(), stderr);
+    return 0;
+  }
   std::optional<asio::ssl::context> tls;
   if (ep->tls) tls.emplace(make_client_tls_context(o.tls));
 
