@@ -20,6 +20,10 @@ namespace leadpipe {
 namespace {
 
 using email_detail::ascii_lower;
+using email_detail::check_plain_local;
+using email_detail::domain_facts;
+using email_detail::fold_kind;
+using email_detail::plain_at;
 using email_detail::tables;
 constexpr auto npos = std::string_view::npos;
 
@@ -285,8 +289,7 @@ void append_lower(std::string_view s, bool non_ascii, std::string& out) {
   if (!non_ascii) {
     const std::size_t base = out.size();
     out.resize(base + s.size());
-    char* p = out.data() + base;
-    for (const char c : s) *p++ = ascii_lower(c);
+    email_detail::lower_ascii(s.data(), s.size(), out.data() + base);
     return;
   }
   for (std::size_t i = 0; i < s.size();) {
@@ -297,29 +300,10 @@ void append_lower(std::string_view s, bool non_ascii, std::string& out) {
   }
 }
 
-bool is_disposable(const tables& t, std::string_view d) {
-  for (;;) {
-    if (t.disposable.contains(d)) return true;
-    d.remove_prefix(d.find('.') + 1);  // the domain has at least two labels
-    if (d.find('.') == npos) return false;
-  }
-}
-
-// hotmail.* and live.* count only over a public suffix (hotmail.co.uk), never a custom domain.
-bool is_plus_provider(const tables& t, std::string_view d) {
-  for (const std::string_view p : email_detail::plus_tag_domains()) {
-    if (d == p) return true;
-  }
-  for (const std::string_view brand : {std::string_view("hotmail."), std::string_view("live.")}) {
-    if (d.starts_with(brand) && t.icann_suffixes.contains(d.substr(brand.size()))) return true;
-  }
-  return false;
-}
-
 // Stage 8 provider folding of the identity key, in place (the key only gets shorter).
-void fold_key(const tables& t, std::string& key, std::size_t local_size, std::string_view d) {
-  const bool gmail = d == "gmail.com" || d == "googlemail.com";
-  if (!gmail && !is_plus_provider(t, d)) return;
+void fold_key(std::string& key, std::size_t local_size, std::string_view d, fold_kind kind) {
+  if (kind == fold_kind::none) return;
+  const bool gmail = kind == fold_kind::gmail;
   std::size_t w = 0;
   for (std::size_t r = 0; r < local_size; ++r) {
     const char c = key[r];
@@ -332,53 +316,72 @@ void fold_key(const tables& t, std::string& key, std::size_t local_size, std::st
   key.append(gmail ? std::string_view("gmail.com") : d);
 }
 
+// What a run computes: provider folding of the key (an option), and the risk flags, which lists
+// of addresses do not need.
+struct run_mode {
+  bool fold = false;
+  bool flags = true;
+};
+
 // Stages 7 and 8 for an address that passed every rule: the identity key (local part lower-
 // cased, then folded when asked) and the risk flags, which read the key's local part.
-void flag_and_key(const tables& t, bool fold, std::string_view local, bool non_ascii,
-                  std::string_view d, email_result& out) {
+void flag_and_key(const tables& t, const run_mode& mode, std::string_view local, bool non_ascii,
+                  std::string_view d, const domain_facts& facts, email_result& out) {
   append_lower(local, non_ascii, out.key);
   const std::size_t key_local_size = out.key.size();
   out.key.push_back('@');
   out.key.append(d);
-
-  std::string_view base = std::string_view(out.key).substr(0, key_local_size);
-  base = base.substr(0, base.find('+'));
-  if (base.size() <= t.longest_local_flag) {
-    if (const auto it = t.local_flags.find(base); it != t.local_flags.end()) {
-      out.flags |= it->second;
+  if (mode.flags) {
+    // Role and placeholder names are read on the lower-cased local part before folding.
+    std::string_view base = std::string_view(out.key).substr(0, key_local_size);
+    base = base.substr(0, base.find('+'));
+    if (base.size() <= t.longest_local_flag) {
+      if (const auto it = t.local_flags.find(base); it != t.local_flags.end()) {
+        out.flags |= it->second;
+      }
     }
+    out.flags |= facts.flags;
+    if ((facts.flags & risk::typo) != 0) out.typo_suggestion = facts.typo_suggestion;
   }
-  if (d.size() <= t.longest_typo) {
-    if (const auto it = t.typos.find(d); it != t.typos.end()) {
-      out.flags |= risk::typo;
-      out.typo_suggestion = it->second;
-    }
-  }
-  if (is_disposable(t, d)) out.flags |= risk::disposable;
-  if (fold) fold_key(t, out.key, key_local_size, d);
+  if (mode.fold) fold_key(out.key, key_local_size, d, facts.fold);
 }
 
-// Stages 0 to 6, then flag_and_key. Returns the reason of the first rule that fails.
-email_reason run(const tables& t, bool fold, std::string_view cell, email_result& out) {
+// Stages 0 to 2 for a cell that is not plain. On success `s` is the repaired (and, if not
+// ASCII, NFC) text, `at` its first `@` and `at_count` 0, 1 or 2 (two or more).
+email_reason prepare(const tables& t, std::string_view cell, std::string_view& s,
+                     std::string& nfc, std::size_t& at, std::size_t& at_count, bool& ascii) {
   const bool cell_ascii = utf8::is_ascii(cell);
   if (!cell_ascii && !utf8::is_valid(cell)) return email_reason::bad_encoding;
-  std::string_view s = cell;
+  s = cell;
   if (const email_reason r = repair(s); r != email_reason::none) return r;
   if (s.empty()) return email_reason::empty;
   const byte_summary bytes = summarise(s);
   if (const email_reason r = unrepaired(s, bytes); r != email_reason::none) return r;
+  at = bytes.first_at;
+  at_count = bytes.at_count;
+  ascii = cell_ascii || utf8::is_ascii(s);
+  if (ascii) return ascii_chars(s, bytes);
+  if (const email_reason r = unicode_chars(s); r != email_reason::none) return r;
+  if (!normalise(t, s, nfc)) return email_reason::bad_encoding;
+  at = s.find('@');  // NFC never creates or removes `@`, but positions may move
+  at_count = static_cast<std::size_t>(std::count(s.begin(), s.end(), '@'));
+  return email_reason::none;
+}
 
+// Stages 0 to 6, then flag_and_key. Returns the reason of the first rule that fails.
+email_reason run(const tables& t, const run_mode& mode, std::string_view cell,
+                 email_detail::domain_memo* memo, email_result& out) {
+  std::string_view s = cell;
   std::string nfc;  // slow path only; an unused empty string does not allocate
-  std::size_t at = bytes.first_at;
-  std::size_t at_count = bytes.at_count;
-  const bool ascii = cell_ascii || utf8::is_ascii(s);
-  if (ascii) {
-    if (const email_reason r = ascii_chars(s, bytes); r != email_reason::none) return r;
-  } else {
-    if (const email_reason r = unicode_chars(s); r != email_reason::none) return r;
-    if (!normalise(t, s, nfc)) return email_reason::bad_encoding;
-    at = s.find('@');  // NFC never creates or removes `@`, but positions may move
-    at_count = static_cast<std::size_t>(std::count(s.begin(), s.end(), '@'));
+  std::size_t at = plain_at(cell);
+  const bool plain = at != npos;
+  std::size_t at_count = 1;
+  bool ascii = true;
+  if (!plain) {
+    if (const email_reason r = prepare(t, cell, s, nfc, at, at_count, ascii);
+        r != email_reason::none) {
+      return r;
+    }
   }
   if (at_count != 1) return email_reason::not_one_at;
   const std::string_view local = s.substr(0, at);
@@ -387,20 +390,23 @@ email_reason run(const tables& t, bool fold, std::string_view cell, email_result
   if (domain.empty()) return email_reason::empty_domain;
 
   bool non_ascii = false;
-  if (const email_reason r = check_local(local, non_ascii); r != email_reason::none) return r;
+  if (const email_reason r = plain ? check_plain_local(local) : check_local(local, non_ascii);
+      r != email_reason::none) {
+    return r;
+  }
   if (non_ascii) out.flags |= risk::smtputf8;
 
   out.sent.append(local);
   out.sent.push_back('@');
   const bool domain_ascii = ascii || utf8::is_ascii(domain);
-  if (const email_reason r = email_detail::check_domain(t, domain, domain_ascii, out.sent);
-      r != email_reason::none) {
-    return r;
-  }
+  const domain_facts facts = memo != nullptr
+                                 ? memo->lookup(domain, domain_ascii, out.sent)
+                                 : email_detail::domain_stage(t, domain, domain_ascii, out.sent);
+  if (facts.reason != email_reason::none) return facts.reason;
   if (out.sent.size() > 254) return email_reason::total_too_long;
   const std::string_view d = std::string_view(out.sent).substr(local.size() + 1);
 
-  flag_and_key(t, fold, local, non_ascii, d, out);
+  flag_and_key(t, mode, local, non_ascii, d, facts, out);
   return email_reason::none;
 }
 
@@ -412,6 +418,19 @@ void clear(email_result& out) {
 }
 
 }  // namespace
+
+email_memo::email_memo() noexcept = default;
+email_memo::email_memo(const email_memo&) noexcept {}
+email_memo& email_memo::operator=(const email_memo& other) noexcept {
+  if (this != &other) {
+    memo_.reset();
+    calls_ = 0;
+  }
+  return *this;
+}
+email_memo::email_memo(email_memo&&) noexcept = default;
+email_memo& email_memo::operator=(email_memo&&) noexcept = default;
+email_memo::~email_memo() = default;
 
 email_validator::email_validator(const email_options& opts) : fold_(opts.fold_provider_aliases) {
   auto t = std::make_shared<tables>();
@@ -425,15 +444,33 @@ email_validator::email_validator(const email_options& opts) : fold_(opts.fold_pr
 }
 
 void email_validator::validate(std::string_view cell, email_result& out) const {
+  check(cell, out, true);
+}
+
+void email_validator::identity(std::string_view cell, email_result& out) const {
+  check(cell, out, false);
+}
+
+void email_validator::check(std::string_view cell, email_result& out, bool flags) const {
   out.status = email_status::invalid;
   out.reason = email_reason::none;
   clear(out);
-  const email_reason r = run(*tables_, fold_, cell, out);
+  // A result that is reused gets a memo of domains; one used once or twice never pays for it.
+  email_memo& m = out.memo;
+  if (m.memo_ == nullptr || m.memo_->owner() != tables_.get()) {
+    if (m.calls_ < 16) {
+      ++m.calls_;
+    } else {
+      m.memo_ = std::make_unique<email_detail::domain_memo>(tables_);
+    }
+  }
+  const email_reason r = run(*tables_, {fold_, flags}, cell, m.memo_.get(), out);
   if (r != email_reason::none) {
     out.reason = r;
     clear(out);
     return;
   }
+  if (!flags) out.flags = 0;
   out.status = out.flags != 0 ? email_status::risky : email_status::valid;
 }
 

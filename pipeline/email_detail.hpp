@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,12 +84,107 @@ int to_alabels(std::string_view domain, std::string& out);
 [[nodiscard]] email_reason check_domain(const tables& t, std::string_view domain, bool ascii,
                                         std::string& out);
 
+/// How stage 8's provider folding treats a domain's local parts.
+enum class fold_kind : std::uint8_t {
+  none,      ///< kept as they are
+  gmail,     ///< gmail.com / googlemail.com: dots and +tag dropped, domain gmail.com
+  plus_tag,  ///< +tag dropped (plus_tag_domains(), hotmail.* and live.* over a public suffix)
+};
+
+/// All the policy says about one domain, a pure function of the tables and the domain's bytes:
+/// stage 5's verdict and the domain's share of stages 7 and 8.
+struct domain_facts {
+  std::string_view typo_suggestion;          ///< static storage; set with risk::typo
+  email_reason reason = email_reason::none;  ///< stage 5; the rest is set only when none
+  std::uint8_t flags = 0;                    ///< risk::typo and risk::disposable
+  fold_kind fold = fold_kind::none;
+};
+
+/// Stage 5 and the domain's risk flags and folding (email_memo.cpp): check_domain(), then, on
+/// success, the typo, disposable and provider lookups on the A-label form appended to `out`.
+[[nodiscard]] domain_facts domain_stage(const tables& t, std::string_view domain, bool ascii,
+                                        std::string& out);
+
+/// A memory of the domains one email_result saw last (email_memo.cpp), so that a domain seen
+/// again costs a hash and a compare instead of five table lookups, or two libidn2 calls for a
+/// non-ASCII one. Two-way set-associative with LRU replacement: 8192 short ASCII domains in
+/// 64-byte entries (512 KB), 1024 others. It holds the tables it was filled from. Not
+/// thread-safe (it belongs to one email_result).
+class domain_memo {
+ public:
+  explicit domain_memo(std::shared_ptr<const tables> owner);
+  [[nodiscard]] const tables* owner() const noexcept { return owner_.get(); }
+  /// domain_stage(), answered from memory when `domain` was seen recently: same facts, same
+  /// bytes appended to `out` on success.
+  [[nodiscard]] domain_facts lookup(std::string_view domain, bool ascii, std::string& out);
+
+ private:
+  // An ASCII domain, keyed by its lower-case form, which is also its A-label when valid.
+  struct short_entry {
+    std::uint64_t hash = 0;
+    domain_facts facts;
+    std::uint8_t size = 0;  // 0: free
+    char bytes[31] = {};
+  };
+  static_assert(sizeof(short_entry) == 64);
+  // Any other domain (non-ASCII, or longer than short_entry holds), keyed by its bytes as given.
+  struct long_entry {
+    std::uint64_t hash = 0;
+    bool used = false;
+    std::string domain;
+    std::string alabel;  // what domain_stage() appended (on success)
+    domain_facts facts;
+  };
+
+  domain_facts lookup_short(std::string_view domain, std::string& out);
+  domain_facts lookup_long(std::string_view domain, bool ascii, std::string& out);
+
+  std::shared_ptr<const tables> owner_;
+  std::vector<short_entry> short_;  // sets of two: [2k] most recently used, [2k + 1] the other
+  std::vector<long_entry> long_;
+};
+
+/// The position of the one `@` of a plain cell (ASCII letters, digits, `.` `-` `_` `+` and
+/// exactly one `@`, not ending with `.`), or npos (email_fast.cpp). Stages 0 to 2 provably pass
+/// such a cell unchanged: it is ASCII (stage 0); it has no blank, quote, `mailto:` or `>` to
+/// repair, no `(` `=` `&` `%` separator or bracket, and no trailing punctuation (stage 1); no
+/// control or space (stage 2). So the validator may go straight to stage 3 with it. Thread-safe.
+[[nodiscard]] std::size_t plain_at(std::string_view s) noexcept;
+
+/// Stage 4 for the local part (non-empty) of a plain cell, whose every byte is allowed there:
+/// only the dot and length rules can fail, in the full check's order. Thread-safe.
+[[nodiscard]] email_reason check_plain_local(std::string_view local) noexcept;
+
 /// True when `c` is an ASCII letter, digit or hyphen.
 [[nodiscard]] constexpr bool is_ldh(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
 }
 [[nodiscard]] constexpr char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+/// Writes `n` bytes of `in` to `out` with A-Z lower-cased (other bytes, UTF-8 ones included,
+/// unchanged); `out` may equal `in`. Eight bytes at a time: addresses are short, so this beats
+/// both the byte loop and SIMD set-up. Thread-safe.
+inline void lower_ascii(const char* in, std::size_t n, char* out) noexcept {
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
+  constexpr std::uint64_t high = 0x8080808080808080ULL;
+  // In each byte below 0x80, bit 7 of (b + 0x3F) ^ (b + 0x25) is set exactly for 'A'..'Z'; bit 5
+  // set makes a letter lower-case. No byte carries into the next (0x7F + 0x3F < 0x100).
+  const auto lower8 = [](std::uint64_t w) {
+    const std::uint64_t a = w & low7;
+    const std::uint64_t upper =
+        ((a + 0x3F3F3F3F3F3F3F3FULL) ^ (a + 0x2525252525252525ULL)) & ~w & high;
+    return w | (upper >> 2);
+  };
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, in + i, 8);
+    w = lower8(w);
+    std::memcpy(out + i, &w, 8);
+  }
+  for (; i < n; ++i) out[i] = ascii_lower(in[i]);
 }
 
 }  // namespace leadpipe::email_detail

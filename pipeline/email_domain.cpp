@@ -206,8 +206,7 @@ email_reason check_domain(const tables& t, std::string_view domain, bool ascii, 
   if (ascii) {
     // Fast path: UTS #46 mapping of ASCII is lower-casing; the LDH check follows on the result.
     out.resize(base + domain.size());
-    char* p = out.data() + base;
-    for (const char c : domain) *p++ = ascii_lower(c);
+    lower_ascii(domain.data(), domain.size(), out.data() + base);
   } else {
     if (const email_reason r = precheck_unicode_domain(domain); r != email_reason::none) return r;
     if (const email_reason r = map_unicode_domain(domain, out); r != email_reason::none) return r;

@@ -462,3 +462,53 @@ TEST_CASE("email policy: table of cells, stage by stage") {
     CHECK(r.flags == c.flags);
   }
 }
+
+namespace {
+
+// Every field of a result that validate() promises, for comparing two runs.
+void check_same(const email_result& got, const email_result& want) {
+  CHECK(code(got.status) == code(want.status));
+  CHECK(code(got.reason) == code(want.reason));
+  CHECK(got.flags == want.flags);
+  CHECK(got.typo_suggestion == want.typo_suggestion);
+  CHECK(got.sent == want.sent);
+  CHECK(got.key == want.key);
+}
+
+}  // namespace
+
+TEST_CASE("the domain memo of a reused result changes no verdict, sent form or key") {
+  for (const bool fold : {false, true}) {
+    email_result warm;  // reused: its memo is filled on the first pass, read on the second
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const email_case& c : cases) {
+        CAPTURE(c.cell);
+        CAPTURE(fold);
+        email_result fresh;  // used once: no memo
+        validator(fold).validate(c.cell, fresh);
+        validator(fold).validate(c.cell, warm);
+        check_same(warm, fresh);
+      }
+    }
+  }
+}
+
+TEST_CASE("identity() gives validate()'s verdict, sent form and key, without flags") {
+  for (const bool fold : {false, true}) {
+    email_result v;
+    email_result id;
+    for (const email_case& c : cases) {
+      CAPTURE(c.cell);
+      CAPTURE(fold);
+      validator(fold).validate(c.cell, v);
+      validator(fold).identity(c.cell, id);
+      CHECK(code(id.reason) == code(v.reason));
+      CHECK((id.status == email_status::invalid) == (v.status == email_status::invalid));
+      if (v.status != email_status::invalid) CHECK(id.status == email_status::valid);
+      CHECK(id.flags == 0);
+      CHECK(id.typo_suggestion.empty());
+      CHECK(id.sent == v.sent);
+      CHECK(id.key == v.key);
+    }
+  }
+}

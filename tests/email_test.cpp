@@ -380,3 +380,50 @@ TEST_CASE("custom public suffix list: only its ICANN section counts") {
   CHECK(check("bob@acme.org", v).reason == email_reason::unknown_tld);
   CHECK(check("bob@acme.zz", v).reason == email_reason::unknown_tld);  // private section
 }
+
+// The plain-cell fast path (stages 0-2 skipped) against the full path: a leading space sends a
+// cell down the full path, and stage 1 trims it away, so both must give the same result. Every
+// interesting byte at every position of cells of many lengths exercises the 16-byte scan, its
+// overlapping last block and the byte-wise scan of short cells; mixed case exercises the
+// lower-casing of keys and domains at every length.
+TEST_CASE("plain cells: the fast path gives the full path's result at every length") {
+  const email_validator& v = shared_validator();
+  constexpr std::string_view specials[] = {
+      ".", "@", "-", "_", "+", "A", "Z", "[", "`", "{", "/", ":", "0", "9", " ", "\"",
+      "\x80", "\xC3\xA9", "\x7F", std::string_view("\0", 1), "\x1F", "=", "%", "&", ">", ",", ";"};
+  email_result fast;
+  email_result full;
+  std::size_t valid = 0;
+  for (std::size_t local = 1; local <= 34; local += 3) {
+    for (std::size_t domain = 1; domain <= 20; domain += 4) {
+      std::string base;
+      for (std::size_t i = 0; i < local; ++i) base.push_back(static_cast<char>("aBcD.e"[i % 6]));
+      base += "@";
+      for (std::size_t i = 0; i < domain; ++i) base.push_back(static_cast<char>("XyZw"[i % 4]));
+      base += ".Com";
+      for (std::size_t at = 0; at <= base.size(); ++at) {
+        for (const std::string_view sp : specials) {
+          std::string cell = base;
+          if (at < base.size()) {
+            cell.replace(at, 1, sp);
+          } else {
+            cell.append(sp);
+          }
+          CAPTURE(cell);
+          v.validate(cell, fast);
+          v.validate(" " + cell, full);
+          CHECK(code(fast.status) == code(full.status));
+          CHECK(code(fast.reason) == code(full.reason));
+          CHECK(fast.flags == full.flags);
+          CHECK(fast.sent == full.sent);
+          CHECK(fast.key == full.key);
+          valid += fast.status != email_status::invalid ? 1 : 0;
+        }
+      }
+    }
+  }
+  CHECK(valid > 1000);
+  v.validate("ABCDEFGHIJKLMNOPQRSTUVWXYZ.abc@EXAMPLE-Corp.CO.UK", fast);
+  CHECK(fast.key == "abcdefghijklmnopqrstuvwxyz.abc@example-corp.co.uk");
+  CHECK(fast.sent == "ABCDEFGHIJKLMNOPQRSTUVWXYZ.abc@example-corp.co.uk");
+}
