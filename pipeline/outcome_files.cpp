@@ -1,40 +1,61 @@
 #include "leadpipe/outcome_files.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include "leadpipe/email.hpp"
 
 namespace leadpipe {
 namespace {
 
-void append_number(std::string& out, std::uint64_t n) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, r.ptr);
+// Room for a decimal std::uint64_t.
+constexpr std::size_t number_bound = 20;
+// Room for every flag name joined by '|'.
+constexpr std::size_t flags_bound = 64;
+
+char* put_number(char* out, std::uint64_t n) {
+  return std::to_chars(out, out + number_bound, n).ptr;
+}
+
+char* put_text(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
+char* put_flag_names(char* out, std::uint8_t flags) {
+  if (flags == 0) return out;  // nearly every row: skip the walk over the bits
+  bool first = true;
+  for (unsigned bit = 0; bit < 8; ++bit) {
+    const auto f = static_cast<std::uint8_t>(1U << bit);
+    if ((flags & f) == 0) continue;
+    if (!first) *out++ = '|';
+    out = put_text(out, flag_name(f));
+    first = false;
+  }
+  return out;
 }
 
 // ",outcome,reason,detail": the part both files share.
-void append_verdict(std::string& b, const row_result& r) {
-  b.push_back(',');
-  b.append(name(r.what));
-  b.push_back(',');
-  append_csv_cell(b, r.reason);
-  b.push_back(',');
-  append_csv_cell(b, r.detail);
+std::size_t verdict_bound(const row_result& r) {
+  return 3 + name(r.what).size() + csv_cell_bound(r.reason.size()) +
+         csv_cell_bound(r.detail.size());
+}
+
+char* put_verdict(char* out, const row_result& r) {
+  *out++ = ',';
+  out = put_text(out, name(r.what));
+  *out++ = ',';
+  out = put_csv_cell(out, r.reason);
+  *out++ = ',';
+  return put_csv_cell(out, r.detail);
 }
 
 }  // namespace
 
 void append_flag_names(std::string& out, std::uint8_t flags) {
-  if (flags == 0) return;  // nearly every row: skip the walk over the bits
-  bool first = true;
-  for (unsigned bit = 0; bit < 8; ++bit) {
-    const auto f = static_cast<std::uint8_t>(1U << bit);
-    if ((flags & f) == 0) continue;
-    if (!first) out.push_back('|');
-    out.append(flag_name(f));
-    first = false;
-  }
+  const std::size_t at = out.size();
+  out.resize(at + flags_bound);
+  out.resize(static_cast<std::size_t>(put_flag_names(out.data() + at, flags) - out.data()));
 }
 
 outcome_files::outcome_files(const std::string& outcomes_path, const std::string& rejects_path,
@@ -54,29 +75,34 @@ outcome_files::outcome_files(const std::string& outcomes_path, const std::string
 }
 
 void outcome_files::write(const row_result& r) {
+  // Each line is sized once and written through a raw pointer (see csv_lead_writer::accept).
   if (outcomes_) {
-    std::string& b = outcomes_->buffer();
-    append_number(b, r.line);
-    b.push_back(',');
-    append_csv_cell(b, r.email);
-    append_verdict(b, r);
-    b.push_back(',');
-    append_flag_names(b, r.flags);
-    b.append(r.by == decided_by::server ? ",server," : ",local,");
-    if (r.batch != 0) append_number(b, r.batch);
-    b.push_back('\n');
-    outcomes_->maybe_spill();
+    const std::size_t bound = 2 * number_bound + csv_cell_bound(r.email.size()) +
+                              verdict_bound(r) + flags_bound + 12;
+    char* p = outcomes_->reserve(bound);
+    p = put_number(p, r.line);
+    *p++ = ',';
+    p = put_csv_cell(p, r.email);
+    p = put_verdict(p, r);
+    *p++ = ',';
+    p = put_flag_names(p, r.flags);
+    p = put_text(p, r.by == decided_by::server ? ",server," : ",local,");
+    if (r.batch != 0) p = put_number(p, r.batch);
+    *p++ = '\n';
+    outcomes_->commit(p);
   }
   if (rejects_ && r.what != outcome::accepted && r.what != outcome::added) {
-    std::string& b = rejects_->buffer();
-    append_number(b, r.line);
-    b.push_back(',');
-    append_number(b, r.offset);
-    append_verdict(b, r);
-    b.push_back(',');
-    append_csv_cell(b, r.raw);
-    b.push_back('\n');
-    rejects_->maybe_spill();
+    const std::size_t bound =
+        2 * number_bound + verdict_bound(r) + csv_cell_bound(r.raw.size()) + 4;
+    char* p = rejects_->reserve(bound);
+    p = put_number(p, r.line);
+    *p++ = ',';
+    p = put_number(p, r.offset);
+    p = put_verdict(p, r);
+    *p++ = ',';
+    p = put_csv_cell(p, r.raw);
+    *p++ = '\n';
+    rejects_->commit(p);
   }
 }
 

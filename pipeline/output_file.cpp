@@ -51,6 +51,8 @@ output_file::output_file(output_file&& other) noexcept
       file_(std::exchange(other.file_, nullptr)),
       owns_(std::exchange(other.owns_, false)),
       buf_(std::move(other.buf_)),
+      used_(other.used_),
+      raw_(other.raw_),
       written_(other.written_) {}
 
 output_file::~output_file() {
@@ -71,10 +73,27 @@ void output_file::write_through(std::string_view s) {
   written_ += s.size();
 }
 
+// Raw mode keeps buf_ at its full size (zero-filled once) and counts the bytes in use apart.
+void output_file::enter_raw() {
+  used_ = buf_.size();
+  if (buf_.size() < kBufferSize) buf_.resize(kBufferSize);
+  raw_ = true;
+}
+
+void output_file::leave_raw() {
+  buf_.resize(used_);
+  raw_ = false;
+}
+
 void output_file::spill() {
-  if (buf_.empty()) return;
-  write_through(buf_);
-  buf_.clear();
+  const std::size_t n = pending();
+  if (n == 0) return;
+  write_through({buf_.data(), n});
+  if (raw_) {
+    used_ = 0;
+  } else {
+    buf_.clear();
+  }
 }
 
 void output_file::flush(bool durable) {
@@ -201,8 +220,45 @@ bool looks_like_formula(std::string_view cell) noexcept {
   return cell.size() == 1;
 }
 
-void append_csv_cell(std::string& out, std::string_view cell, bool neutralise) {
-  if (cell.empty()) return;
+namespace {
+
+void store8(char* p, std::uint64_t w) noexcept { std::memcpy(p, &w, 8); }
+void store4(char* p, std::uint64_t w) noexcept {
+  const auto v = static_cast<std::uint32_t>(w);
+  std::memcpy(p, &v, 4);
+}
+
+// Copies n >= 16 bytes 16 at a time (the last block overlaps the one before), checking each
+// block for a byte that needs quotes; false, with `out` partly written, when it finds one.
+bool copy_unquoted_long(char* out, const char* p, std::size_t n) noexcept {
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const auto copy = [&](std::size_t at) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    const __m128i text = _mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, quote));
+    const __m128i ends = _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf));
+    if (_mm_movemask_epi8(_mm_or_si128(text, ends)) != 0) return false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + at), x);
+    return true;
+  };
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    if (!copy(i)) return false;
+  }
+  return i == n || copy(n - 16);
+#else
+  if (has_quote_trigger({p, n})) return false;
+  std::memcpy(out, p, n);
+  return true;
+#endif
+}
+
+// The general case: a cell that may need quotes, doubled quotes or the formula mark. Out of
+// line, so that the common case in put_csv_cell() stays a leaf with few registers to save.
+[[gnu::noinline]] char* put_cell_slow(char* out, std::string_view cell, bool neutralise) noexcept {
   // The first byte settles most formula checks; only a leading sign needs the full look.
   const lead_kind k = kLeadKind[static_cast<unsigned char>(cell.front())];
   const bool formula =
@@ -210,19 +266,63 @@ void append_csv_cell(std::string& out, std::string_view cell, bool neutralise) {
   const bool quote =
       formula || cell.front() == ' ' || cell.back() == ' ' || has_quote_trigger(cell);
   if (!quote) {
-    out.append(cell);
-    return;
+    std::memcpy(out, cell.data(), cell.size());
+    return out + cell.size();
   }
-  out.push_back('"');
-  if (formula) out.push_back('\'');
+  *out++ = '"';
+  if (formula) *out++ = '\'';
   // Copy up to and including each quote, then double it.
   for (std::size_t at = cell.find('"'); at != std::string_view::npos; at = cell.find('"')) {
-    out.append(cell.substr(0, at + 1));
-    out.push_back('"');
+    std::memcpy(out, cell.data(), at + 1);
+    out += at + 1;
+    *out++ = '"';
     cell.remove_prefix(at + 1);
   }
-  out.append(cell);
-  out.push_back('"');
+  std::memcpy(out, cell.data(), cell.size());
+  out += cell.size();
+  *out++ = '"';
+  return out;
+}
+
+}  // namespace
+
+char* put_csv_cell(char* out, std::string_view cell, bool neutralise) noexcept {
+  const std::size_t n = cell.size();
+  if (n == 0) return out;
+  const char* p = cell.data();
+  const lead_kind k = kLeadKind[static_cast<unsigned char>(p[0])];
+  // Short plain cells (names, cities, phone numbers) are checked and copied with the same two
+  // overlapping loads; anything else takes the general path.
+  if ((k == lead_kind::plain || !neutralise) && p[0] != ' ' && p[n - 1] != ' ') {
+    if (n >= 8 && n <= 16) {
+      const std::uint64_t a = load8(p);
+      const std::uint64_t b = load8(p + n - 8);
+      if (!word_needs_quotes(a) && !word_needs_quotes(b)) {
+        store8(out, a);
+        store8(out + n - 8, b);
+        return out + n;
+      }
+    } else if (n >= 4 && n < 8) {
+      const std::uint64_t a = load4(p);
+      const std::uint64_t b = load4(p + n - 4);
+      if (!word_needs_quotes(a | (b << 32U))) {
+        store4(out, a);
+        store4(out + n - 4, b);
+        return out + n;
+      }
+    } else if (n > 16 && copy_unquoted_long(out, p, n)) {
+      return out + n;
+    }
+  }
+  return put_cell_slow(out, cell, neutralise);
+}
+
+void append_csv_cell(std::string& out, std::string_view cell, bool neutralise) {
+  if (cell.empty()) return;
+  const std::size_t at = out.size();
+  out.resize(at + csv_cell_bound(cell.size()));
+  char* end = put_csv_cell(out.data() + at, cell, neutralise);
+  out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
 }  // namespace leadpipe

@@ -1,5 +1,6 @@
 #include "leadpipe/output_file.hpp"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -118,4 +119,43 @@ TEST_CASE("output_file turns a full disk into an error") {
   output_file f("/dev/full");
   f.write("data");
   CHECK_THROWS_AS(f.flush(), output_error);
+}
+
+TEST_CASE("rows put through reserve() and commit() keep their order with write() and buffer()") {
+  const auto dir = temp_dir();
+  const auto path = (dir / "raw.csv").string();
+  std::string want;
+  {
+    output_file f(path);
+    f.write("header\n");
+    want += "header\n";
+    // Enough rows to spill the 1 MiB buffer several times, in every mix of the three ways in.
+    for (int i = 0; i < 60000; ++i) {
+      const std::string row = "row " + std::to_string(i) + ",\"quoted, cell\",x\n";
+      if (i % 1000 == 999) {
+        f.buffer() += row;  // leaves raw mode
+        f.maybe_spill();
+      } else if (i % 7 == 0) {
+        f.write(row);
+      } else {
+        char* p = f.reserve(row.size() * 2);
+        p = put_csv_cell(p, "row " + std::to_string(i));
+        *p++ = ',';
+        p = put_csv_cell(p, "quoted, cell");
+        *p++ = ',';
+        p = put_csv_cell(p, "x");
+        *p++ = '\n';
+        f.commit(p);
+      }
+      want += row;
+      CHECK(f.size() == want.size());
+    }
+    char* p = f.reserve(std::size_t{3} << 20);  // a row larger than the buffer
+    std::memset(p, 'y', std::size_t{3} << 20);
+    f.commit(p + (std::size_t{3} << 20));
+    want += std::string(std::size_t{3} << 20, 'y');
+    f.close();
+  }
+  CHECK(slurp(path) == want);
+  fs::remove_all(dir);
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,17 +35,42 @@ class output_file {
 
   /// Appends bytes; flushes to the OS when the buffer is full. Throws output_error.
   void write(std::string_view s) {
-    if (buf_.size() + s.size() > kBufferSize) spill();
+    if (pending() + s.size() > kBufferSize) spill();
     if (s.size() > kBufferSize) {
       write_through(s);
+    } else if (raw_) {
+      std::memcpy(buf_.data() + used_, s.data(), s.size());
+      used_ += s.size();
     } else {
       buf_.append(s);
     }
   }
   /// The buffer the caller may append to directly (then call maybe_spill()).
-  std::string& buffer() { return buf_; }
+  std::string& buffer() {
+    if (raw_) leave_raw();
+    return buf_;
+  }
+  /// Makes room for up to `max_bytes` more bytes after the buffered ones and returns where they
+  /// start, for a writer that puts a whole row through a raw pointer (put_csv_cell()). Finish
+  /// with commit(end of what was written); no other call on this file may come in between.
+  /// Rows written this way cost no per-row resizing: the buffer is sized once and stays so until
+  /// buffer() is called (switching back and forth per row would defeat that). Throws
+  /// output_error (when it has to spill) or bad_alloc.
+  [[nodiscard]] char* reserve(std::size_t max_bytes) {
+    if (!raw_) enter_raw();
+    if (used_ + max_bytes > buf_.size()) {
+      spill();
+      if (max_bytes > buf_.size()) buf_.resize(max_bytes);
+    }
+    return buf_.data() + used_;
+  }
+  /// Ends what reserve() began: `end` is one past the last byte written.
+  void commit(const char* end) {
+    used_ = static_cast<std::size_t>(end - buf_.data());
+    if (used_ >= kBufferSize) spill();
+  }
   void maybe_spill() {
-    if (buf_.size() >= kBufferSize) spill();
+    if (pending() >= kBufferSize) spill();
   }
   /// Hands buffered bytes to the OS and, with `durable`, fsyncs. Throws output_error.
   void flush(bool durable = false);
@@ -52,11 +78,15 @@ class output_file {
   void close();
   [[nodiscard]] const std::string& path() const { return path_; }
   /// Bytes of the file so far, buffered ones included (for append_to: from the file's start).
-  [[nodiscard]] std::uint64_t size() const { return written_ + buf_.size(); }
+  [[nodiscard]] std::uint64_t size() const { return written_ + pending(); }
 
  private:
   static constexpr std::size_t kBufferSize = std::size_t{1} << 20;
   output_file() = default;
+  // Buffered bytes: the first used_ of buf_ in raw mode (reserve()), all of buf_ otherwise.
+  [[nodiscard]] std::size_t pending() const { return raw_ ? used_ : buf_.size(); }
+  void enter_raw();
+  void leave_raw();
   void spill();
   void write_through(std::string_view s);
   [[noreturn]] void fail(std::string_view what) const;
@@ -66,6 +96,8 @@ class output_file {
   std::FILE* file_ = nullptr;
   bool owns_ = false;
   std::string buf_;
+  std::size_t used_ = 0;  // raw mode only
+  bool raw_ = false;
   std::uint64_t written_ = 0;
 };
 
@@ -78,6 +110,18 @@ void truncate_file(const std::string& path, std::uint64_t size);
 /// would evaluate as a formula (starting with `=`, `@`, TAB, CR, or `+`/`-` followed by anything
 /// but a plain number or phone number) gets a leading `'`, the convention spreadsheets honour.
 void append_csv_cell(std::string& out, std::string_view cell, bool neutralise = true);
+
+/// The most bytes one cell of `size` bytes can take once encoded: every byte a doubled quote,
+/// plus two quotes and the formula mark.
+[[nodiscard]] constexpr std::size_t csv_cell_bound(std::size_t size) noexcept {
+  return 2 * size + 3;
+}
+
+/// Writes one cell exactly as append_csv_cell() would, at `out`, which must have room for
+/// csv_cell_bound(cell.size()) bytes, and returns one past the last byte written. The common
+/// cell (no special byte, no formula) costs one pass that checks and copies together.
+/// Thread-safe (writes only `out`).
+char* put_csv_cell(char* out, std::string_view cell, bool neutralise = true) noexcept;
 
 /// True when `cell` would be run as a formula by a spreadsheet (see append_csv_cell).
 [[nodiscard]] bool looks_like_formula(std::string_view cell) noexcept;
