@@ -231,10 +231,8 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
   using status = scan_result::status;
   const char* const start = p;
   const char* const end = buf_.get() + end_;
-  fields_.clear();
   field_count_ = 0;
   extra_nonempty_ = false;
-  scratch_used_ = 0;
   std::uint64_t newlines = 0;
   delim_finder finder(delim);
   for (;;) {
@@ -289,6 +287,7 @@ csv_reader::delimiter_choice csv_reader::choose_delimiter() {
   delimiter_choice choice;
   std::size_t best_count = 0;
   for (const char d : tries) {
+    reset_batch();
     const scan_result s = scan(buf_.get() + pos_, d);
     if (s.st == scan_result::status::need_more) {
       // Past the limit this delimiter cannot give a usable header, but another one still may.
@@ -332,6 +331,7 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
     if (choice.delimiter == 0) {
       return bad_header(choice.too_long ? too_long : "unterminated quote in the header line");
     }
+    reset_batch();
     const scan_result s = scan(buf_.get() + pos_, choice.delimiter);
     const auto length = static_cast<std::size_t>(s.content_end - (buf_.get() + pos_));
     if (length == 0) {
@@ -352,32 +352,48 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
     pos_ = static_cast<std::size_t>(s.next - buf_.get());
     line_ += s.newlines + (s.terminated ? 1 : 0);
     keep_fields_ = header_.size();
-    fields_.clear();
+    reset_batch();
     fields_.shrink_to_fit();
     fields_.reserve(keep_fields_);
     return {};
   }
 }
 
-bool csv_reader::next(csv_record& record) {
+bool csv_reader::next(csv_record& record) { return next_batch({&record, 1}) != 0; }
+
+std::size_t csv_reader::next_batch(std::span<csv_record> records) {
   using status = scan_result::status;
-  for (;;) {
+  // Every record of a batch keeps up to keep_fields_ views in fields_, which must not move
+  // while the batch is out: reserve for all of them before the first.
+  reset_batch();
+  if (fields_.capacity() < records.size() * keep_fields_) {
+    fields_.reserve(records.size() * keep_fields_);
+  }
+  std::size_t n = 0;
+  while (n < records.size()) {
     if (pos_ == end_) {
-      if (eof_) return false;
+      // Refilling moves the buffer under the records already read: they end the batch.
+      if (eof_ || n > 0) break;
       fill();
       continue;
     }
     const char* const start = buf_.get() + pos_;
+    const std::size_t fields_begin = fields_.size();
+    const std::size_t scratch_begin = scratch_used_;
     const scan_result s = scan(start, delimiter_);
     if (s.st == status::need_more) {
+      fields_.resize(fields_begin);
+      scratch_used_ = scratch_begin;
+      if (n > 0) break;
       if (end_ - pos_ > options_.max_record_bytes + 1) {
-        skip_long_record(record);
-        return true;
+        skip_long_record(records[0]);
+        return 1;
       }
       fill();
       continue;
     }
     if (s.content_end == start && s.st == status::complete) {
+      fields_.resize(fields_begin);  // its one empty field
       ++blank_lines_;
       pos_ = static_cast<std::size_t>(s.next - buf_.get());
       line_ += s.newlines + (s.terminated ? 1 : 0);
@@ -393,12 +409,18 @@ bool csv_reader::next(csv_record& record) {
     } else if (extra_nonempty_) {
       error = csv_error::too_many_fields;
     }
-    finish(record, s, error);
-    return true;
+    finish(records[n++], s, error, fields_begin);
   }
+  return n;
 }
 
-void csv_reader::finish(csv_record& record, const scan_result& s, csv_error error) {
+void csv_reader::reset_batch() noexcept {
+  fields_.clear();
+  scratch_used_ = 0;
+}
+
+void csv_reader::finish(csv_record& record, const scan_result& s, csv_error error,
+                        std::size_t fields_begin) {
   const char* const start = buf_.get() + pos_;
   const auto length = static_cast<std::size_t>(s.content_end - start);
   const std::size_t kept = char_boundary(start, options_.max_raw_bytes, length);
@@ -407,8 +429,8 @@ void csv_reader::finish(csv_record& record, const scan_result& s, csv_error erro
   record.offset = base_offset_ + pos_;
   const bool has_fields = error == csv_error::none || error == csv_error::too_few_fields ||
                           error == csv_error::too_many_fields;
-  record.fields =
-      has_fields ? std::span<const std::string_view>(fields_) : std::span<const std::string_view>();
+  record.fields = has_fields ? std::span<const std::string_view>(fields_).subspan(fields_begin)
+                             : std::span<const std::string_view>();
   record.field_count = has_fields ? field_count_ : 0;
   record.raw = {start, kept};
   record.raw_truncated = kept < length;

@@ -1,5 +1,6 @@
 #include "leadpipe/pipeline.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -30,6 +31,9 @@ std::string_view malformed_reason(csv_error e) {
   return "none";
 }
 
+// Records read before the deduplication map is sized for the whole input.
+constexpr std::uint64_t dedup_sample = 65536;
+
 std::string_view set_name(outcome o) {
   switch (o) {
     case outcome::already_in_campaign: return "existing";
@@ -54,13 +58,24 @@ struct cpu_pipeline::impl {
   server_sets sets;
   key_line_map seen;
   progress_line progress;
-  // Per-row scratch, reused so the hot loop does not allocate.
-  csv_record record;
+  // One batch of records (views into the reader's buffer, valid until the next batch) and what
+  // stage one learnt about each one's email. Reused so the hot loop does not allocate.
+  struct checked_email {
+    std::string_view cell;  // the email cell, as the mapper passes it through
+    email_result email;
+    fingerprint key;
+    fingerprint domain;
+  };
+  std::vector<csv_record> batch;
+  std::vector<checked_email> checked;
+  email_result validated;  // validates every row, so that its memo of domains sees them all
   lead_view lead;
-  email_result email;
   std::string detail;
 
-  bool decide(const csv_record& rec, row_result& r, report& rep);
+  void check_emails(std::size_t n, std::size_t email_col);
+  void reserve_dedup(const csv_record& last);
+  bool decide(const csv_record& rec, checked_email& c, row_result& r, report& rep);
+  void malformed(const csv_record& rec, std::size_t email_col, row_result& r);
 
   void load(report& rep, const std::string& path, std::string_view name, key_set& emails,
             key_set* domains) {
@@ -131,29 +146,76 @@ std::string cpu_pipeline::mapping_json() const {
   return out;
 }
 
-// Decides one well-formed record: fills `r` with a local outcome and returns false, or returns
-// true when the lead is accepted (r.email then holds the sent form).
-bool cpu_pipeline::impl::decide(const csv_record& rec, row_result& r, report& rep) {
+// Sizes the deduplication map for the whole input from the share of it the first records took,
+// so that it never doubles near the end (a doubling holds old and new tables at once: 1.5 times
+// the memory). At most one entry per row; 5% over for the estimate's error. Inputs of unknown
+// size (pipes) grow as they go.
+void cpu_pipeline::impl::reserve_dedup(const csv_record& last) {
+  const byte_source& src = reader.source();
+  const auto size = src.raw_size();
+  if (!size) return;
+  // Plain UTF-8 files: decoded offsets are file offsets. Otherwise (gzip, other encodings) the
+  // raw bytes consumed so far, which run ahead by at most a read block or two.
+  const bool plain = !src.compressed() && src.encoding() == "utf-8";
+  const std::uint64_t done = plain ? last.offset + last.raw.size() : src.raw_bytes_read();
+  if (done == 0) return;
+  const double rows = static_cast<double>(*size) / static_cast<double>(done) *
+                      static_cast<double>(reader.records()) * 1.05;
+  seen.reserve(static_cast<std::size_t>(rows));
+}
+
+// Stage one of a batch: validates every well-formed record's email and prefetches the table
+// lines that its dedup and filter probes will touch, so that stage two, which must go row by
+// row in input order, finds them in cache instead of waiting on memory once per probe.
+void cpu_pipeline::impl::check_emails(std::size_t n, std::size_t email_col) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const csv_record& rec = batch[k];
+    checked_email& c = checked[k];
+    if (rec.error != csv_error::none) continue;
+    c.cell = email_col < rec.fields.size() ? rec.fields[email_col] : std::string_view{};
+    validator.validate(c.cell, validated);
+    // Swapping keeps both strings' capacity in circulation: no allocation per row.
+    c.email.status = validated.status;
+    c.email.reason = validated.reason;
+    c.email.flags = validated.flags;
+    c.email.typo_suggestion = validated.typo_suggestion;
+    c.email.sent.swap(validated.sent);
+    c.email.key.swap(validated.key);
+    if (c.email.status == email_status::invalid) continue;
+    c.key = fingerprint_of(c.email.key);
+    c.domain = fingerprint_of(domain_of(c.email.sent));
+    seen.prefetch(c.key);
+    sets.prefetch(c.key, c.domain, opts.filter);
+  }
+}
+
+// Decides one well-formed record whose email stage one checked: fills `r` with a local outcome
+// and returns false, or returns true when the lead is accepted (r.email then holds the sent form).
+bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_result& r,
+                                report& rep) {
   // Fields are cut from the record's text at ASCII bytes (delimiters, quotes), so one check of
-  // the whole text vouches for each of them; a cut text says nothing about the rest.
-  mapper.map(rec.fields, lead, !rec.raw_truncated && utf8::is_valid(rec.raw));
-  if (lead.repaired_encoding) rep.count_repaired_encoding();
-  const std::string_view cell = lead.get(lead_field::email);
-  validator.validate(cell, email);
+  // the whole text vouches for each of them; a cut text says nothing about the rest. Text known
+  // to be valid needs no repair, so such a row is mapped only when its lead is accepted; any
+  // other row is mapped now, for the repaired_encoding count that every row takes part in.
+  const bool valid_utf8 = !rec.raw_truncated && utf8::is_valid(rec.raw);
+  if (!valid_utf8) {
+    mapper.map(rec.fields, lead, false);
+    if (lead.repaired_encoding) rep.count_repaired_encoding();
+  }
+  const email_result& email = c.email;
   if (email.status == email_status::invalid) {
-    r.email = cell;
+    r.email = c.cell;
     r.what = email.reason == email_reason::empty ? outcome::missing_email : outcome::invalid_email;
     r.reason = code(email.reason);
     r.detail = describe(email.reason);
     return false;
   }
   r.email = email.sent;
-  const fingerprint key = fingerprint_of(email.key);
-  auto [it, first] = seen.try_emplace(key, rec.line);
-  if (!first) {
+  const auto first = seen.try_emplace(c.key, rec.line);
+  if (!first.inserted) {
     r.what = outcome::duplicate_in_file;
     r.reason = "duplicate";
-    detail = fmt::format("duplicate of line {}", it->second);
+    detail = fmt::format("duplicate of line {}", first.line);
     r.detail = detail;
     return false;
   }
@@ -168,7 +230,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, row_result& r, report& re
     r.detail = detail;
     return false;
   }
-  if (auto skip = sets.check(key, fingerprint_of(domain_of(email.sent)), opts.filter)) {
+  if (auto skip = sets.check(c.key, c.domain, opts.filter)) {
     r.what = *skip;
     r.reason = name(*skip);
     const std::string_view set = set_name(*skip);
@@ -181,7 +243,22 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, row_result& r, report& re
     detail = fmt::format("did you mean {}?", email.typo_suggestion);
     r.detail = detail;
   }
+  if (valid_utf8) mapper.map(rec.fields, lead, true);
   return true;
+}
+
+void cpu_pipeline::impl::malformed(const csv_record& rec, std::size_t email_col, row_result& r) {
+  r.what = outcome::malformed_row;
+  r.reason = malformed_reason(rec.error);
+  if (rec.error == csv_error::unterminated_quote || rec.error == csv_error::record_too_long) {
+    detail = fmt::format("{}:{}: {}", reader.source().name(), rec.line, to_string(rec.error));
+  } else {
+    detail = fmt::format("{}:{}: {} (header has {} columns, row has {})", reader.source().name(),
+                         rec.line, to_string(rec.error), reader.header().size(),
+                         rec.field_count);
+  }
+  r.detail = detail;
+  r.email = email_col < rec.fields.size() ? rec.fields[email_col] : std::string_view{};
 }
 
 void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
@@ -190,52 +267,68 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t since_progress = 0;
   const std::size_t email_col = s.mapper.mapping().column(lead_field::email);
-  csv_record& rec = s.record;
+  // 32 rows give the prefetches of stage one time to land; fewer for very wide files, whose
+  // field views the reader holds per row of a batch.
+  const std::size_t batch_size =
+      std::clamp<std::size_t>((std::size_t{1} << 16) / (s.reader.header().size() + 1), 1, 32);
+  s.batch.resize(batch_size);
+  s.checked.resize(batch_size);
+  std::uint64_t bytes_read = 0;
+  bool stopped = false;
 
-  // A stop request ends reading at a row boundary; rows not read are left for --resume.
-  while ((stop == nullptr || !stop->load(std::memory_order_relaxed)) && s.reader.next(rec)) {
-    if (++since_progress == 65536) {
-      since_progress = 0;
-      const auto& src = s.reader.source();
-      s.progress.update(fmt::format("rows {} | {}", rep.rows_read(),
-                                    progress_line::throughput(src.raw_bytes_read(), src.raw_size(),
-                                                              std::chrono::steady_clock::now() - t0)));
+  bool reserved = false;
+  while (!stopped) {
+    const std::size_t n = s.reader.next_batch(s.batch);
+    if (n == 0) break;
+    if (!reserved && s.reader.records() >= dedup_sample) {
+      s.reserve_dedup(s.batch[n - 1]);
+      reserved = true;
     }
-    row_result r{rec.line, rec.offset, {}, outcome::accepted, {}, {}, 0, decided_by::local, 0,
-                 rec.raw};
-    bool accepted = false;
-    if (rec.error != csv_error::none) {
-      r.what = outcome::malformed_row;
-      r.reason = malformed_reason(rec.error);
-      if (rec.error == csv_error::unterminated_quote || rec.error == csv_error::record_too_long) {
-        s.detail = fmt::format("{}:{}: {}", s.reader.source().name(), rec.line, to_string(rec.error));
-      } else {
-        s.detail = fmt::format("{}:{}: {} (header has {} columns, row has {})",
-                               s.reader.source().name(), rec.line, to_string(rec.error),
-                               s.reader.header().size(), rec.field_count);
+    s.check_emails(n, email_col);
+    for (std::size_t k = 0; k < n; ++k) {
+      const csv_record& rec = s.batch[k];
+      // A stop request ends reading at a row boundary; rows not handled are left for --resume.
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+        stopped = true;
+        bytes_read = rec.offset;
+        break;
       }
-      r.detail = s.detail;
-      r.email = email_col < rec.fields.size() ? rec.fields[email_col] : std::string_view{};
-    } else {
-      accepted = s.decide(rec, r, rep);
+      if (++since_progress == 65536) {
+        since_progress = 0;
+        const auto& src = s.reader.source();
+        s.progress.update(fmt::format(
+            "rows {} | {}", rep.rows_read(),
+            progress_line::throughput(src.raw_bytes_read(), src.raw_size(),
+                                      std::chrono::steady_clock::now() - t0)));
+      }
+      row_result r{rec.line, rec.offset, {}, outcome::accepted, {}, {}, 0, decided_by::local, 0,
+                   rec.raw};
+      bool accepted = false;
+      if (rec.error != csv_error::none) {
+        s.malformed(rec, email_col, r);
+      } else {
+        accepted = s.decide(rec, s.checked[k], r, rep);
+      }
+      // Rows the earlier run settled: local ones and acknowledged leads are in its files already.
+      if (rec.line <= resume.watermark &&
+          (!accepted || (resume.acked != nullptr && resume.acked->contains(rec.line)))) {
+        rep.count_resumed_row();
+        continue;
+      }
+      rep.count_row_read();
+      if (!accepted) {
+        outcomes.local(r);
+      } else {
+        if (s.opts.record_accepted) outcomes.local(r);
+        const email_result& e = s.checked[k].email;
+        sink.accept({rec.line, rec.offset, e.sent, e.key, e.flags, &s.lead});
+      }
+      outcomes.row_finished(rec.line);
     }
-    // Rows the earlier run settled: local ones and acknowledged leads are in its files already.
-    if (rec.line <= resume.watermark &&
-        (!accepted || (resume.acked != nullptr && resume.acked->contains(rec.line)))) {
-      rep.count_resumed_row();
-      continue;
-    }
-    rep.count_row_read();
-    if (!accepted) {
-      outcomes.local(r);
-    } else {
-      if (s.opts.record_accepted) outcomes.local(r);
-      sink.accept({rec.line, rec.offset, s.email.sent, s.email.key, s.email.flags, &s.lead});
-    }
-    outcomes.row_finished(rec.line);
   }
+  if (!stopped) bytes_read = s.reader.bytes();
   s.progress.clear();
-  rep.add_bytes(s.reader.bytes());
+  rep.add_bytes(bytes_read);
   rep.set_blank_lines(s.reader.blank_lines());
   rep.input.size = s.reader.source().raw_bytes_read();
   rep.input.xxh3_128 = s.reader.source().raw_digest();
@@ -270,24 +363,31 @@ csv_lead_writer::csv_lead_writer(const std::string& path, const column_mapping& 
 }
 
 void csv_lead_writer::accept(const accepted_lead& a) {
-  std::string& b = out_.buffer();
-  append_csv_cell(b, a.sent_email);
+  // One reservation for the whole row, then cells go in through a raw pointer: a std::string
+  // append per cell (size checks, a memcpy call each) cost more than the cells themselves.
+  const lead_view& lead = *a.lead;
+  std::size_t bound = csv_cell_bound(a.sent_email.size()) + lead_field_count +
+                      mapping_.custom_columns.size() + 1;
+  for (std::size_t f = 1; f < lead_field_count; ++f) bound += csv_cell_bound(lead.field[f].size());
+  for (const custom_value& c : lead.custom) bound += csv_cell_bound(c.value.size());
+  char* const start = out_.reserve(bound);
+  char* p = put_csv_cell(start, a.sent_email);
   for (std::size_t f = 1; f < lead_field_count; ++f) {
-    b.push_back(',');
-    append_csv_cell(b, a.lead->field[f]);
+    *p++ = ',';
+    p = put_csv_cell(p, lead.field[f]);
   }
-  // lead->custom is the non-empty subset of the custom columns, in column order.
+  // lead.custom is the non-empty subset of the custom columns, in column order.
   std::size_t k = 0;
   for (auto col : mapping_.custom_columns) {
-    b.push_back(',');
-    const auto& c = a.lead->custom;
+    *p++ = ',';
+    const auto& c = lead.custom;
     if (k < c.size() && c[k].key.data() == mapping_.header[col].data()) {
-      append_csv_cell(b, c[k].value);
+      p = put_csv_cell(p, c[k].value);
       ++k;
     }
   }
-  b.push_back('\n');
-  out_.maybe_spill();
+  *p++ = '\n';
+  out_.commit(p);
 }
 
 void csv_lead_writer::close() { out_.close(); }

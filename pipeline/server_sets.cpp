@@ -1,5 +1,6 @@
 #include "leadpipe/server_sets.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -28,6 +29,48 @@ bool is_list_header(std::string_view h) {
   return false;
 }
 
+// Inserts address fingerprints a fixed distance behind the entry being read, prefetching each
+// one's bucket when it is read, so that the inserts of a big list overlap their cache misses.
+class delayed_inserter {
+ public:
+  explicit delayed_inserter(key_set& set) : set_(set) {}
+  delayed_inserter(const delayed_inserter&) = delete;
+  delayed_inserter& operator=(const delayed_inserter&) = delete;
+  ~delayed_inserter() = default;  // flush() is the caller's: it may throw (bad_alloc)
+
+  void add(const fingerprint& f) {
+    set_.prefetch(f);
+    fingerprint& slot = ring_[count_ % ring_.size()];
+    if (count_ >= ring_.size()) set_.insert(slot);
+    slot = f;
+    ++count_;
+  }
+  void flush() {
+    const std::size_t held = std::min<std::size_t>(count_, ring_.size());
+    for (std::size_t i = count_ - held; i < count_; ++i) set_.insert(ring_[i % ring_.size()]);
+    count_ = 0;
+  }
+
+ private:
+  key_set& set_;
+  std::array<fingerprint, 16> ring_{};
+  std::size_t count_ = 0;
+};
+
+// After the first `sample` entries, sizes `set` for the whole list from the share of the file
+// they took. Only for plain files of UTF-8 text, whose decoded offsets are file offsets; other
+// lists grow as they load (doubling, so at worst twice the memory).
+void reserve_for_list(const csv_reader& reader, const csv_record& rec, std::uint64_t sample,
+                      std::size_t held_before, key_set& set) {
+  const byte_source& src = reader.source();
+  const auto size = src.raw_size();
+  const std::uint64_t read = rec.offset + rec.raw.size() + 1;
+  if (!size || src.compressed() || src.encoding() != "utf-8" || read == 0) return;
+  const auto estimate = static_cast<double>(*size) / static_cast<double>(read) *
+                        static_cast<double>(sample) * 1.05;
+  set.reserve(held_before + static_cast<std::size_t>(estimate));
+}
+
 }  // namespace
 
 std::optional<outcome> server_sets::check(const fingerprint& key, const fingerprint& domain,
@@ -45,6 +88,17 @@ std::optional<outcome> server_sets::check(const fingerprint& key, const fingerpr
     return outcome::in_other_campaign;
   }
   return std::nullopt;
+}
+
+void server_sets::prefetch(const fingerprint& key, const fingerprint& domain,
+                           const filter_options& opts) const noexcept {
+  existing.prefetch(key);
+  if (!opts.ignore_global_block_list) {
+    blocked_emails.prefetch(key);
+    blocked_domains.prefetch(domain);
+  }
+  if (!opts.ignore_unsubscribe_list) unsubscribed.prefetch(key);
+  if (opts.skip_in_other_campaigns) other_campaigns.prefetch(key);
 }
 
 list_stats load_list(const std::string& path, const email_validator& validator, key_set& emails,
@@ -76,6 +130,8 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
 
   email_result r;
   std::string probe;
+  const std::size_t held_before = emails.size();
+  delayed_inserter inserter(emails);
   const auto add = [&](std::string_view entry, std::uint64_t line) {
     entry = ascii::trim_blanks(entry);
     if (entry.empty() || entry.front() == '#') return;
@@ -85,9 +141,9 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
       // A domain is normalised exactly as the domain of an address would be.
       probe.assign("x@");
       probe.append(entry);
-      validator.validate(probe, r);
+      validator.identity(probe, r);
     } else {
-      validator.validate(entry, r);
+      validator.identity(entry, r);
     }
     if (r.status == email_status::invalid) {
       ++st.invalid;
@@ -102,15 +158,19 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
       domains->insert(fingerprint_of(domain_of(r.sent)));
       ++st.domains;
     } else {
-      emails.insert(fingerprint_of(r.key));
+      inserter.add(fingerprint_of(r.key));
       ++st.emails;
     }
   };
   if (headerless) add(header[0], reader->header_line());
   csv_record rec;
+  constexpr std::uint64_t sample = 4096;
+  std::uint64_t records = 0;
   while (reader->next(rec)) {
+    if (++records == sample) reserve_for_list(*reader, rec, sample, held_before, emails);
     if (column < rec.fields.size()) add(rec.fields[column], rec.line);
   }
+  inserter.flush();
   return st;
 }
 

@@ -70,7 +70,8 @@ struct csv_options {
 };
 
 /// One record, borrowed from the reader: every view (fields, raw) stays valid only until the
-/// next call to csv_reader::next() or the reader's destruction. Copy what must be kept.
+/// next call to csv_reader::next() or next_batch() or the reader's destruction. Copy what must
+/// be kept.
 struct csv_record {
   std::uint64_t line = 0;      ///< 1-based physical line where the record starts
   std::uint64_t end_line = 0;  ///< line where it ends (> line when quoted fields hold newlines)
@@ -97,7 +98,8 @@ struct csv_record {
 ///
 /// I/O failures of the source (unreadable file, corrupt gzip, undecodable bytes) propagate out of
 /// open() and next() as source_error; the reader must not be read again after one. Memory is
-/// fixed at open: two buffers of max_record_bytes + 256 KiB and one view per header column.
+/// fixed at open: two buffers of max_record_bytes + 256 KiB and one view per header column (per
+/// record of the largest batch, with next_batch()).
 class csv_reader {
  public:
   /// Takes the source and reads the header: blank lines before it are skipped, the delimiter is
@@ -126,6 +128,14 @@ class csv_reader {
   /// the input cannot be read any further.
   [[nodiscard]] bool next(csv_record& record);
 
+  /// Reads up to records.size() records, as next() would one by one, and returns how many: 0
+  /// only at the end of the input, fewer than asked when the buffer must be refilled before the
+  /// next one (the records already read hold it in place). Every view of every record stays
+  /// valid until the next call to next() or next_batch(), so a caller can look at a whole batch
+  /// before it handles the first record (e.g. to prefetch). Holds one view per header column per
+  /// record of the largest batch asked for. Throws like next().
+  [[nodiscard]] std::size_t next_batch(std::span<csv_record> records);
+
   /// Records returned by next(), rejected ones included.
   [[nodiscard]] std::uint64_t records() const noexcept { return records_; }
   /// Decoded bytes consumed so far (header and line endings included).
@@ -151,7 +161,8 @@ class csv_reader {
   void emit(std::string_view field);
   char* unescape(const char* first, const char* last, std::size_t scratch_start);
   void fill();
-  void finish(csv_record& record, const scan_result& s, csv_error error);
+  void reset_batch() noexcept;
+  void finish(csv_record& record, const scan_result& s, csv_error error, std::size_t fields_begin);
   void skip_long_record(csv_record& record);
   [[nodiscard]] const char* skip_scan(const char* p, skip_state& state, std::uint64_t& newlines);
 
@@ -169,10 +180,12 @@ class csv_reader {
   std::uint64_t base_offset_ = 0;  // decoded-stream offset of buf_[0]
   std::uint64_t line_ = 1;         // line of buf_[pos_]
 
-  std::unique_ptr<char[]> scratch_;  // unescaped fields; as large as buf_, so never regrown
+  // Unescaped fields of the current batch. As large as buf_, so never regrown: a batch's records
+  // all lie in buf_ and unescaping never lengthens a field.
+  std::unique_ptr<char[]> scratch_;
   std::size_t scratch_used_ = 0;
   std::string long_raw_;  // raw prefix kept while a too-long record is skipped
-  std::vector<std::string_view> fields_;
+  std::vector<std::string_view> fields_;  // fields of the current batch, record after record
   std::size_t field_count_ = 0;
   std::size_t keep_fields_ = 0;  // fields beyond this are dropped (header size)
   bool extra_nonempty_ = false;

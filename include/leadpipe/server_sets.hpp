@@ -38,6 +38,11 @@ struct server_sets {
   /// domain. Thread-safe for concurrent readers.
   [[nodiscard]] std::optional<outcome> check(const fingerprint& key, const fingerprint& domain,
                                              const filter_options& opts) const;
+
+  /// Hints the CPU to load the table lines check() will read for these fingerprints, so that a
+  /// caller can overlap the memory latency of a batch of rows. Changes nothing. Thread-safe.
+  void prefetch(const fingerprint& key, const fingerprint& domain,
+                const filter_options& opts) const noexcept;
 };
 
 /// What loading one list file found.
