@@ -101,6 +101,21 @@ void server_sets::prefetch(const fingerprint& key, const fingerprint& domain,
   if (opts.skip_in_other_campaigns) other_campaigns.prefetch(key);
 }
 
+std::optional<fingerprint> entry_keyer::email(std::string_view address) {
+  validator_.identity(address, result_);
+  if (result_.status == email_status::invalid) return std::nullopt;
+  return fingerprint_of(result_.key);
+}
+
+std::optional<fingerprint> entry_keyer::domain(std::string_view domain) {
+  // A domain is normalised exactly as the domain of an address would be.
+  probe_.assign("x@");
+  probe_.append(domain);
+  validator_.identity(probe_, result_);
+  if (result_.status == email_status::invalid) return std::nullopt;
+  return fingerprint_of(domain_of(result_.sent));
+}
+
 list_stats load_list(const std::string& path, const email_validator& validator, key_set& emails,
                      key_set* domains) {
   std::string message;
@@ -128,37 +143,29 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   }
   if (headerless) column = 0;
 
-  email_result r;
-  std::string probe;
+  entry_keyer keyer(validator);
   const std::size_t held_before = emails.size();
   delayed_inserter inserter(emails);
   const auto add = [&](std::string_view entry, std::uint64_t line) {
     entry = ascii::trim_blanks(entry);
     if (entry.empty() || entry.front() == '#') return;
     ++st.lines;
-    const bool is_domain = entry.find('@') == std::string_view::npos;
-    if (is_domain && domains != nullptr) {
-      // A domain is normalised exactly as the domain of an address would be.
-      probe.assign("x@");
-      probe.append(entry);
-      validator.identity(probe, r);
-    } else {
-      validator.identity(entry, r);
-    }
-    if (r.status == email_status::invalid) {
+    const bool is_domain = domains != nullptr && entry.find('@') == std::string_view::npos;
+    const std::optional<fingerprint> key = is_domain ? keyer.domain(entry) : keyer.email(entry);
+    if (!key) {
       ++st.invalid;
       if (st.problems.size() < kMaxProblems) {
         st.problems.push_back(fmt::format("{}:{}: '{}' is not a valid {}: {}", path, line, entry,
-                                          is_domain && domains != nullptr ? "domain" : "address",
-                                          describe(r.reason)));
+                                          is_domain ? "domain" : "address",
+                                          describe(keyer.result().reason)));
       }
       return;
     }
-    if (is_domain && domains != nullptr) {
-      domains->insert(fingerprint_of(domain_of(r.sent)));
+    if (is_domain) {
+      domains->insert(*key);
       ++st.domains;
     } else {
-      inserter.add(fingerprint_of(r.key));
+      inserter.add(*key);
       ++st.emails;
     }
   };

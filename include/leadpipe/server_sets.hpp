@@ -9,12 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "leadpipe/email.hpp"
 #include "leadpipe/keyset.hpp"
 #include "leadpipe/outcome.hpp"
 
 namespace leadpipe {
-
-class email_validator;
 
 /// Which server checks apply (mirrors the import settings of §6.1 and the cross-campaign intent).
 struct filter_options {
@@ -43,6 +42,28 @@ struct server_sets {
   /// caller can overlap the memory latency of a batch of rows. Changes nothing. Thread-safe.
   void prefetch(const fingerprint& key, const fingerprint& domain,
                 const filter_options& opts) const noexcept;
+};
+
+/// Turns list entries (addresses, or domains) into the fingerprints server_sets::check looks
+/// up, exactly as the pipeline keys rows: an address by its identity key, a domain as the
+/// domain of an address would be normalised (A-label). Used for list files, the sync's server
+/// listings and the leads an import added. Reuses its buffers: one per thread. Borrows the
+/// validator, which must outlive it.
+class entry_keyer {
+ public:
+  explicit entry_keyer(const email_validator& validator) : validator_(validator) {}
+  /// The fingerprint of an address's identity key; nullopt when the address is invalid (the
+  /// reason is in result()).
+  [[nodiscard]] std::optional<fingerprint> email(std::string_view address);
+  /// The fingerprint of a domain; nullopt when it is not a valid domain.
+  [[nodiscard]] std::optional<fingerprint> domain(std::string_view domain);
+  /// The validator's verdict on the last entry.
+  [[nodiscard]] const email_result& result() const { return result_; }
+
+ private:
+  const email_validator& validator_;
+  email_result result_;
+  std::string probe_;
 };
 
 /// What loading one list file found.

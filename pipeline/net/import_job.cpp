@@ -448,11 +448,10 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     return_cache(*o.cache, pipe.sets(), lent);
     // Sent forms are already normalised: the validator gives back the same identity key the
     // pipeline used for the row.
-    email_result r;
+    entry_keyer keyer(pipe.validator());
     key_set& existing = (*o.cache)[cache_set::existing].keys;
     for (const std::string& m : members) {
-      pipe.validator().validate(m, r);
-      if (r.status != email_status::invalid) existing.insert(fingerprint_of(r.key));
+      if (const auto k = keyer.email(m)) existing.insert(*k);
     }
   }
   if (cpu_error) std::rethrow_exception(cpu_error);

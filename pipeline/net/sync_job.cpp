@@ -19,29 +19,6 @@ namespace {
 constexpr std::uint64_t kMemberPage = 100;   // §6.2: limit 1..100
 constexpr std::uint64_t kBlockPage = 1000;   // §6.10: limit 1..1000
 
-// Turns server entries into the same fingerprints the pipeline computes for input rows.
-class keyer {
- public:
-  explicit keyer(const email_validator& v) : v_(v) {}
-  std::optional<fingerprint> email(std::string_view address) {
-    v_.validate(address, r_);
-    if (r_.status == email_status::invalid) return std::nullopt;
-    return fingerprint_of(r_.key);
-  }
-  std::optional<fingerprint> domain(std::string_view d) {
-    probe_.assign("x@");
-    probe_.append(d);
-    v_.validate(probe_, r_);
-    if (r_.status == email_status::invalid) return std::nullopt;
-    return fingerprint_of(domain_of(r_.sent));
-  }
-
- private:
-  const email_validator& v_;
-  email_result r_;
-  std::string probe_;
-};
-
 class fetcher {
  public:
   fetcher(api_session& api, const email_validator& v, progress_mode mode)
@@ -97,11 +74,11 @@ class fetcher {
   }
 
   void draw(const std::string& text) { progress_.update(text); }
-  keyer& keys() { return keys_; }
+  entry_keyer& keys() { return keys_; }
 
  private:
   api_session& api_;
-  keyer keys_;
+  entry_keyer keys_;
   progress_line progress_;
   dom::parser parser_;
   std::string answer_;
