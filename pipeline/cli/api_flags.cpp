@@ -5,7 +5,6 @@
 
 #include "leadpipe/ascii.hpp"
 #include "leadpipe/paths.hpp"
-#include "leadpipe/rate_rules.hpp"
 
 namespace leadpipe::cli {
 
@@ -52,6 +51,13 @@ void add_api_flags(CLI::App& cmd, api_flags& f) {
   cmd.add_option("--request-timeout", f.request_timeout, "seconds")->capture_default_str()->group(api);
 }
 
+rate_rules rate_limit_of(const api_flags& f) {
+  std::string msg;
+  auto rules = parse_rate_rules(f.rate_limit, &msg);
+  if (!rules) throw CLI::ValidationError("--rate-limit", msg);
+  return *rules;
+}
+
 net::api_options to_api_options(const api_flags& f) {
   if (!f.api_key_refused.empty()) {
     throw CLI::ValidationError("--api-key",
@@ -61,10 +67,7 @@ net::api_options to_api_options(const api_flags& f) {
   net::api_options o;
   o.base_url = f.base_url;
   o.api_key = load_api_key(f.api_key_file);
-  std::string msg;
-  auto rules = parse_rate_rules(f.rate_limit, &msg);
-  if (!rules) throw CLI::ValidationError("--rate-limit", msg);
-  o.limiter.rules = *rules;
+  o.limiter.rules = rate_limit_of(f);
   o.tls.ca_file = f.ca_file;
   o.limits.connect = std::chrono::milliseconds(static_cast<std::int64_t>(f.connect_timeout * 1000));
   o.limits.request = std::chrono::milliseconds(static_cast<std::int64_t>(f.request_timeout * 1000));

@@ -10,6 +10,7 @@
 
 #include "leadpipe/net/api_client.hpp"
 #include "leadpipe/net/sync_job.hpp"
+#include "leadpipe/rate_rules.hpp"
 
 namespace leadpipe::cli {
 
@@ -25,6 +26,9 @@ struct api_flags {
 
 /// Registers the API flags on `cmd` under the group "SmartLead".
 void add_api_flags(CLI::App& cmd, api_flags& f);
+
+/// The --rate-limit flag's rules. Throws CLI::ValidationError naming the bad part.
+[[nodiscard]] rate_rules rate_limit_of(const api_flags& f);
 
 /// Checks the flags and loads the key. Throws CLI::ValidationError (a refused --api-key, a
 /// missing key, bad rules).

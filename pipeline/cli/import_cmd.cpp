@@ -8,7 +8,6 @@
 
 #include "leadpipe/email.hpp"
 #include "leadpipe/net/import_job.hpp"
-#include "leadpipe/rate_rules.hpp"
 
 namespace leadpipe::cli {
 
@@ -79,10 +78,7 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
              !a.api.api_key_file.empty()) {
     api = to_api_options(a.api);  // a dry run needs no key, but uses the cache when it has one
   } else {
-    std::string msg;
-    auto rules = parse_rate_rules(a.api.rate_limit, &msg);
-    if (!rules) throw CLI::ValidationError("--rate-limit", msg);
-    o.limiter.rules = *rules;
+    o.limiter.rules = rate_limit_of(a.api);
   }
   if (api) {
     o.api_key = api->api_key;
