@@ -1,6 +1,7 @@
 #include "leadpipe/output_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -22,6 +23,10 @@ output_file::output_file(std::string path, bool atomic) : path_(std::move(path))
   if (path_ == "-") {
     file_ = stdout;
   } else {
+    // Only a regular file (or a new one) can be replaced: a device, FIFO or socket such as
+    // /dev/null or /dev/stdout is written in place, never renamed over.
+    struct stat st {};
+    if (atomic && ::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) atomic = false;
     if (atomic) tmp_path_ = path_ + ".tmp";
     const std::string& target = atomic ? tmp_path_ : path_;
     file_ = std::fopen(target.c_str(), "wb");

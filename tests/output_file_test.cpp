@@ -5,7 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -101,6 +104,33 @@ TEST_CASE("output_file writes, appends and renames atomically") {
   const std::string all = slurp(path);
   CHECK(all.substr(0, 6) == "hello,");
   CHECK(all.back() == '!');
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an atomic output_file writes a FIFO or device in place and never renames over it") {
+  const auto dir = temp_dir();
+  const auto fifo = (dir / "pipe").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string got;
+  std::thread reader([&] { got = slurp(fifo); });
+  {
+    output_file f(fifo, true);
+    f.write("a,b\n");
+    f.close();
+  }
+  reader.join();
+  CHECK(got == "a,b\n");
+  struct stat st {};
+  REQUIRE(::stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK_FALSE(fs::exists(fifo + ".tmp"));
+  {
+    output_file null("/dev/null", true);
+    null.write("discarded");
+    null.close();
+  }
+  REQUIRE(::stat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
   fs::remove_all(dir);
 }
 

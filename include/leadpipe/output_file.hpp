@@ -23,7 +23,8 @@ class output_error : public std::runtime_error {
 class output_file {
  public:
   /// Opens (truncates) `path`. With `atomic`, writes go to `path.tmp` and close() renames it into
-  /// place, so readers never see a half-written file. Throws output_error.
+  /// place, so readers never see a half-written file; a path that exists and is not a regular
+  /// file (/dev/null, a FIFO, /dev/stdout) is written in place instead. Throws output_error.
   explicit output_file(std::string path, bool atomic = false);
   /// Opens `path` for appending (resume); never atomic. Throws output_error.
   static output_file append_to(std::string path);
