@@ -163,7 +163,12 @@ csv_reader::csv_reader(byte_source source, const csv_options& options)
       // A partial record of up to max_record_bytes + 1 (its CR) is kept while a block is read.
       capacity_(options.max_record_bytes + 2 + read_block),
       buf_(new char[capacity_ + load_padding]()),
-      scratch_(new char[capacity_]) {}
+      scratch_(new char[capacity_]) {
+  // A record over max_record_bytes is kept only as far as the buffer held it when the reader gave
+  // up, which is at least max_record_bytes: a larger raw limit would make its raw depend on how
+  // the input arrived.
+  options_.max_raw_bytes = std::min(options_.max_raw_bytes, options_.max_record_bytes);
+}
 
 csv_reader::csv_reader(csv_reader&&) noexcept = default;
 csv_reader& csv_reader::operator=(csv_reader&&) noexcept = default;
@@ -199,7 +204,26 @@ void csv_reader::fill() {
   }
   const std::size_t got = source_.read(buf_.get() + end_, std::min(read_block, capacity_ - end_));
   if (got == 0) eof_ = true;
+  if (cr_lines_) std::replace(buf_.get() + end_, buf_.get() + end_ + got, '\r', '\n');
   end_ += got;
+}
+
+// Classic Mac exports end lines with a lone CR. The first line break decides for the whole
+// input; only the first max_record_bytes + 1 bytes are looked at (a header line is no longer),
+// so the answer does not depend on how much was read at once.
+csv_reader::ending_choice csv_reader::choose_line_ending() const noexcept {
+  const char* const first = buf_.get() + pos_;
+  const char* const end = buf_.get() + end_;
+  const std::size_t window = options_.max_record_bytes + 1;
+  const char* const stop = end - first > static_cast<std::ptrdiff_t>(window) ? first + window : end;
+  const char* const brk = std::find_if(first, stop, [](char c) { return c == '\n' || c == '\r'; });
+  if (brk == stop) {
+    return (stop - first == static_cast<std::ptrdiff_t>(window) || eof_) ? ending_choice::lf
+                                                                         : ending_choice::need_more;
+  }
+  if (*brk == '\n') return ending_choice::lf;
+  if (brk + 1 == end) return eof_ ? ending_choice::lf : ending_choice::need_more;
+  return brk[1] == '\n' ? ending_choice::lf : ending_choice::cr;
 }
 
 // Inlined by force: it runs once per field, and GCC otherwise keeps the call for the sake of
@@ -298,6 +322,13 @@ csv_reader::delimiter_choice csv_reader::choose_delimiter() {
       choice.need_more = true;
       return choice;
     }
+    // A complete header over the limit is passed over like one cut by the limit, so the choice
+    // does not depend on how much of the line was read before the limit was reached.
+    if (s.content_end - (buf_.get() + pos_) >
+        static_cast<std::ptrdiff_t>(options_.max_record_bytes)) {
+      choice.too_long = true;
+      continue;
+    }
     if (s.st == scan_result::status::complete && field_count_ > best_count) {
       choice.delimiter = d;
       best_count = field_count_;
@@ -320,6 +351,18 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
       }
       fill();
       continue;
+    }
+    if (!ending_known_) {
+      const ending_choice e = choose_line_ending();
+      if (e == ending_choice::need_more) {
+        fill();
+        continue;
+      }
+      ending_known_ = true;
+      if (e == ending_choice::cr) {
+        cr_lines_ = true;
+        std::replace(buf_.get() + pos_, buf_.get() + end_, '\r', '\n');
+      }
     }
     const delimiter_choice choice = choose_delimiter();
     if (choice.need_more) {

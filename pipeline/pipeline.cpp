@@ -103,6 +103,11 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   for (const auto& w : impl_->mapper.mapping().warnings) {
     rep.warnings.push_back(fmt::format("{}: {}", opts.input, w));
   }
+  if (impl_->reader.cr_line_endings()) {
+    rep.warnings.push_back(fmt::format(
+        "{}: lines end with a lone CR (a classic Mac export): every CR is read as a line break",
+        opts.input));
+  }
   rep.mapping_json = mapping_json();
   rep.input.path = opts.input;
   rep.input.delimiter = impl_->reader.delimiter();
@@ -332,6 +337,12 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   rep.set_blank_lines(s.reader.blank_lines());
   rep.input.size = s.reader.source().raw_bytes_read();
   rep.input.xxh3_128 = s.reader.source().raw_digest();
+  if (rep.repaired_encoding() != 0 && s.reader.source().encoding() == "utf-8") {
+    rep.warnings.push_back(fmt::format(
+        "{}: {} rows held bytes that are not UTF-8 (replaced by U+FFFD); if the file was saved "
+        "by a Windows spreadsheet, --encoding windows-1252 (or --encoding auto) reads it as such",
+        s.opts.input, rep.repaired_encoding()));
+  }
   for (auto& st : rep.sets) {
     if (st.name == "existing") st.bytes = table_bytes(s.sets.existing);
     if (st.name == "block_list") {

@@ -220,6 +220,93 @@ TEST_CASE("a delimiter whose quote runs away does not stop detection") {
   }
 }
 
+TEST_CASE("a delimiter whose complete header is over the limit is passed over at any chunk size") {
+  // With ';' the header is one complete record of four fields, but 40 bytes long; with ',' it is
+  // two short fields. Whether the reader saw the whole line before the limit must not matter.
+  const std::string text = "a;\"b,c\n" + std::string(30, 'x') + "\";d;e\n1,2\n";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{5}}) {
+    CAPTURE(chunk);
+    const parsed p = parse(text, {.max_record_bytes = 20}, chunk);
+    CHECK(p.delimiter == ',');
+    CHECK(p.header == sv{"a;\"b", "c"});
+  }
+  // When no delimiter gives a short enough header, the error says so at any chunk size.
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{3}}) {
+    CAPTURE(chunk);
+    std::string message;
+    source_options so;
+    so.max_chunk = chunk;
+    auto reader = csv_reader::open(byte_source::from_memory(std::string(50, 'h') + "\n1\n", "t.csv", so),
+                                   {.max_record_bytes = 20}, &message);
+    REQUIRE_FALSE(reader.has_value());
+    CHECK(message == "t.csv: line 1: header line longer than 20 bytes");
+  }
+}
+
+TEST_CASE("max_raw_bytes above max_record_bytes is lowered to it, so raw is the same at any chunk") {
+  const std::string text = "email\na@b.io\n" + std::string(100, 'z') + "\nc@d.io\n";
+  std::vector<parsed> runs;
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{64}}) {
+    runs.push_back(parse(text, {.max_record_bytes = 16, .max_raw_bytes = 1000}, chunk));
+    REQUIRE(runs.back().rows.size() == 3);
+    CHECK(runs.back().rows[1].error == csv_error::record_too_long);
+    CHECK(runs.back().rows[1].raw == std::string(16, 'z'));
+    CHECK(runs.back().rows[1].raw_truncated);
+    CHECK(runs.back() == runs.front());
+  }
+}
+
+TEST_CASE("classic Mac line endings (lone CR) are read as line breaks at any chunk size") {
+  const std::string text = "\rEmail,Note\ra@x.io,\"two\rlines\"\rb@x.io,ok\r\rc@x.io,last";
+  std::vector<parsed> runs;
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{5}}) {
+    CAPTURE(chunk);
+    csv_reader reader = open_reader(text, {}, chunk);
+    CHECK(reader.cr_line_endings());
+    parsed p = parse_begin(reader);
+    csv_record r;
+    while (reader.next(r)) p.rows.push_back(copy(r));
+    parse_end(reader, p);
+    CHECK(p.header == sv{"Email", "Note"});
+    CHECK(p.header_line == 2);
+    REQUIRE(p.rows.size() == 3);
+    CHECK(p.rows[0] == row{3, 4, 12, {"a@x.io", "two\nlines"}, 2, "a@x.io,\"two\nlines\"", false,
+                           csv_error::none});
+    CHECK(p.rows[1].line == 5);
+    CHECK(fields(p.rows[2]) == sv{"c@x.io", "last"});
+    CHECK(p.rows[2].line == 7);
+    CHECK(p.blank_lines == 2);
+    CHECK(p.bytes == text.size());
+    runs.push_back(p);
+    CHECK(runs.back() == runs.front());
+  }
+}
+
+TEST_CASE("a lone CR stays data when the first line ends with LF or CRLF") {
+  for (const std::string eol : {"\n", "\r\n"}) {
+    const std::string text = "email,note" + eol + "a@x.io,x\ry" + eol;
+    for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}}) {
+      csv_reader reader = open_reader(text, {}, chunk);
+      CHECK_FALSE(reader.cr_line_endings());
+      csv_record r;
+      REQUIRE(reader.next(r));
+      CHECK(r.fields[1] == "x\ry");
+    }
+  }
+  // Only the first max_record_bytes + 1 bytes decide: a CR further on is data whatever the
+  // chunk size (here the header is then too long).
+  const std::string text = std::string(40, 'h') + "\rnext\r";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{3}}) {
+    std::string message;
+    source_options so;
+    so.max_chunk = chunk;
+    auto reader = csv_reader::open(byte_source::from_memory(text, "t.csv", so),
+                                   {.max_record_bytes = 20}, &message);
+    REQUIRE_FALSE(reader.has_value());
+    CHECK(message == "t.csv: line 1: header line longer than 20 bytes");
+  }
+}
+
 TEST_CASE("ragged rows are judged against the header; empty trailing extras are tolerated") {
   const parsed p = parse("email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\n");
   CHECK(p.header == sv{"email", "a", "b"});  // trailing empty names dropped

@@ -156,3 +156,27 @@ TEST_CASE("bad flags are usage errors") {
   r = validate(write("ok.csv", "email\na@acme.io\n"), "--drop nonsense");
   CHECK(r.rc == 2);
 }
+
+TEST_CASE("a classic Mac export (lines end with CR only) is read row by row, with a warning") {
+  const auto r = validate(write("mac.csv", "Email,First Name\rann@acme.io,Ann\rbob@acme.io,\"Bob\rJr\"\r"));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"rows_read\":2") != std::string::npos);
+  CHECK(r.report.find("\"accepted\":2") != std::string::npos);
+  CHECK(r.report.find("lone CR") != std::string::npos);
+  CHECK(r.log.find("lone CR") != std::string::npos);
+}
+
+TEST_CASE("a windows-1252 export read as UTF-8 says how many rows were repaired and what to do") {
+  // "Müller" and curly quotes in windows-1252; the email cells are ASCII.
+  const std::string text = "email;last name;notes\r\nann@acme.io;M\xFCller;said \x93hi\x94\r\n"
+                           "bob@acme.io;Lee;plain\r\n";
+  auto r = validate(write("cp1252.csv", text));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"repaired_encoding\":1") != std::string::npos);
+  CHECK(r.report.find("--encoding windows-1252") != std::string::npos);
+  CHECK(r.log.find("repaired_encoding") != std::string::npos);
+  r = validate(write("cp1252.csv", text), "--encoding windows-1252");
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"repaired_encoding\":0") != std::string::npos);
+  CHECK(r.report.find("\"accepted\":2") != std::string::npos);
+}

@@ -63,7 +63,7 @@ struct csv_options {
   /// 256 KiB each. Between 1 and 2^30.
   std::size_t max_record_bytes = std::size_t{1} << 20;
   /// csv_record::raw is cut to at most this many bytes, on a UTF-8 character boundary
-  /// (raw_truncated is then set). Keep it at or below max_record_bytes.
+  /// (raw_truncated is then set). A value above max_record_bytes is lowered to it.
   std::size_t max_raw_bytes = std::size_t{16} << 10;
   /// A header with more columns is a bad_header error.
   std::size_t max_columns = 10'000;
@@ -93,7 +93,9 @@ struct csv_record {
 /// `"` is quoted; `""` inside it is one quote; delimiters, CR and LF inside it are data) with the
 /// lenient rules of spreadsheets: a quote inside an unquoted field is literal, and text after a
 /// closing quote up to the next delimiter is appended to the field. CRLF and LF end records
-/// outside quotes (a CR before the LF is not data); a lone CR is data. Completely empty lines
+/// outside quotes (a CR before the LF is not data); a lone CR is data, except in an input whose
+/// first line ends with a lone CR (classic Mac exports): there every CR is read as an LF (see
+/// cr_line_endings()). Completely empty lines
 /// are not records (see blank_lines()). Not thread-safe; movable, not copyable.
 ///
 /// I/O failures of the source (unreadable file, corrupt gzip, undecodable bytes) propagate out of
@@ -122,6 +124,10 @@ class csv_reader {
   [[nodiscard]] std::uint64_t header_line() const noexcept { return header_line_; }
   /// The delimiter in use (given or detected).
   [[nodiscard]] char delimiter() const noexcept { return delimiter_; }
+  /// True when the first line break of the input (within max_record_bytes + 1 bytes, quotes not
+  /// considered) is a CR not followed by LF: the whole input is then read with every CR turned
+  /// into an LF, byte for byte, so offsets are unchanged and raw texts hold LF for CR.
+  [[nodiscard]] bool cr_line_endings() const noexcept { return cr_lines_; }
 
   /// Reads the next record into `record` (views valid until the next call); returns false at the
   /// end of the input. Rejected rows come back with record.error set. Throws source_error when
@@ -157,6 +163,8 @@ class csv_reader {
   csv_reader(byte_source source, const csv_options& options);
   [[nodiscard]] boost::system::error_code read_header(std::string& message);
   [[nodiscard]] delimiter_choice choose_delimiter();
+  enum class ending_choice : std::uint8_t { lf, cr, need_more };
+  [[nodiscard]] ending_choice choose_line_ending() const noexcept;
   [[nodiscard]] scan_result scan(const char* p, char delimiter);
   void emit(std::string_view field);
   char* unescape(const char* first, const char* last, std::size_t scratch_start);
@@ -179,6 +187,8 @@ class csv_reader {
   bool eof_ = false;               // the source returned 0; buf_ holds all that is left
   std::uint64_t base_offset_ = 0;  // decoded-stream offset of buf_[0]
   std::uint64_t line_ = 1;         // line of buf_[pos_]
+  bool ending_known_ = false;      // choose_line_ending() has decided
+  bool cr_lines_ = false;          // CRs are turned into LFs as they are read
 
   // Unescaped fields of the current batch. As large as buf_, so never regrown: a batch's records
   // all lie in buf_ and unescaping never lengthens a field.

@@ -81,6 +81,7 @@ class report {
   void add_bytes(std::uint64_t n) { bytes_ = n; }
 
   [[nodiscard]] std::uint64_t rows_read() const { return rows_read_; }
+  [[nodiscard]] std::uint64_t repaired_encoding() const { return repaired_encoding_; }
   [[nodiscard]] const outcome_counts& outcomes() const { return outcomes_; }
   [[nodiscard]] const outcome_counts& by_server() const { return by_server_; }
   [[nodiscard]] std::uint64_t flag_count(std::uint8_t single_flag) const;

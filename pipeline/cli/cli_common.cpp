@@ -134,6 +134,10 @@ std::string summary(const report& rep) {
     const auto o = static_cast<outcome>(i);
     if (rep.outcomes()[o] != 0) s += fmt::format("\n  {:<32} {:>12}", name(o), rep.outcomes()[o]);
   }
+  if (rep.repaired_encoding() != 0) {
+    s += fmt::format("\n  {:<32} {:>12}  (non-UTF-8 bytes replaced; see --encoding)",
+                     "repaired_encoding", rep.repaired_encoding());
+  }
   if (!rep.balanced()) s += "\n  WARNING: outcomes do not add up to rows read";
   return s;
 }
