@@ -41,6 +41,23 @@ rate_limiter::rate_limiter(rate_limiter_options options)
                         duration_cast<duration>(fraction));
     rules_.push_back(r);
   }
+  // Pacing never needs to go faster than the primary rule's average rate (longer rules, such as
+  // an hourly one, bind only long jobs and keep their own windows).
+  max_rate_ = 1000.0;
+  if (!rules_.empty()) {
+    const auto& r = rules_.front();
+    max_rate_ = std::min(max_rate_, r.limit * 1000.0 / static_cast<double>(duration_cast<milliseconds>(
+                                                           r.rule.window).count()));
+  }
+  if (options_.recovery_answers < 1 || options_.overload_horizon.count() <= 0 ||
+      options_.slowest_pace.count() <= 0) {
+    throw std::invalid_argument("rate limiter: bad adaptive pacing settings");
+  }
+}
+
+steady_time rate_limiter::paced(steady_time now) const {
+  if (pace_ == duration::zero()) return now;
+  return std::max(now, last_grant_ + pace_);
 }
 
 steady_time rate_limiter::earliest(const rule_state& r, steady_time now) const {
@@ -71,10 +88,13 @@ acquire_result rate_limiter::try_acquire(steady_time now) {
   const std::lock_guard lock(mutex_);
   if (!sends_.empty()) now = std::max(now, sends_.back());  // the send log stays sorted
   if (now < paused_until_) return {false, paused_until_};
-  steady_time at = now;
+  steady_time at = paced(now);
   for (const auto& r : rules_) at = std::max(at, earliest(r, now));
   if (at > now) return {false, at};
   for (auto& r : rules_) count_send(r, now);
+  last_grant_ = now;
+  grants_.push_back(now);
+  while (grants_.front() + options_.overload_horizon < now) grants_.pop_front();
   if (!rules_.empty()) {
     sends_.push_back(now);
     prune_sends(now);
@@ -85,7 +105,7 @@ acquire_result rate_limiter::try_acquire(steady_time now) {
 
 steady_time rate_limiter::next_allowed(steady_time now) const {
   const std::lock_guard lock(mutex_);
-  steady_time at = std::max(now, paused_until_);
+  steady_time at = std::max(paced(now), paused_until_);
   for (const auto& r : rules_) at = std::max(at, earliest(r, now));
   return at;
 }
@@ -200,6 +220,56 @@ void rate_limiter::on_response(steady_time sent, steady_time received,
   const std::lock_guard lock(mutex_);
   note_latency(sent, received);
   learn(sent, received, headers, received_epoch_ms, true, written);
+  if (pace_ != duration::zero()) {
+    // Additive increase: a fixed share of the rate the last cut set, per answer.
+    const double rate = std::min(max_rate_, 1e9 / static_cast<double>(
+                                                std::chrono::nanoseconds(pace_).count()) +
+                                                pace_step_);
+    pace_ = duration_cast<duration>(std::chrono::duration<double>(1.0 / rate));
+  }
+}
+
+// Multiplicative decrease, once per round trip: an overload of a request sent before the last
+// cut says nothing about the rate that cut set.
+void rate_limiter::cut_pace(steady_time sent, steady_time now) {
+  if (pace_ != duration::zero() && sent < cut_at_) return;
+  double rate = 0;
+  if (pace_ != duration::zero()) {
+    rate = 1e9 / static_cast<double>(std::chrono::nanoseconds(pace_).count());
+  } else {
+    while (!grants_.empty() && grants_.front() + options_.overload_horizon < now) {
+      grants_.pop_front();
+    }
+    // Over the horizon, or since the first permit in it when the job is younger (at least 1 s).
+    const auto span = grants_.empty() ? options_.overload_horizon
+                                      : std::max<duration>(now - grants_.front(), std::chrono::seconds(1));
+    rate = std::max<double>(1.0, static_cast<double>(grants_.size())) /
+           std::chrono::duration<double>(span).count();
+  }
+  const double slowest = 1.0 / std::chrono::duration<double>(options_.slowest_pace).count();
+  const double next = std::clamp(rate / 2, slowest, max_rate_);
+  pace_ = duration_cast<duration>(std::chrono::duration<double>(1.0 / next));
+  // The step is a share of the rules' rate, not of the cut one: random 5xx faults at a steady
+  // share of answers then cost a bounded share of the rate instead of driving it to the floor.
+  pace_step_ = max_rate_ / options_.recovery_answers;
+  cut_at_ = now;
+  ++stats_.pace_cuts;
+}
+
+void rate_limiter::on_overload(steady_time sent, steady_time received,
+                               const rate_limit_headers& headers) {
+  const std::lock_guard lock(mutex_);
+  ++stats_.overloads;
+  cut_pace(sent, received);
+  if (headers.retry_after) {
+    std::uniform_int_distribution<std::int64_t> jitter(0, options_.max_429_jitter.count());
+    const auto wait = std::clamp(*headers.retry_after, milliseconds(0), longest_wait);
+    const steady_time until = received + wait + milliseconds(jitter(rng_));
+    if (until > paused_until_) {
+      stats_.paused += duration_cast<milliseconds>(until - std::max(paused_until_, received));
+      paused_until_ = until;
+    }
+  }
 }
 
 rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received,
@@ -231,6 +301,12 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
     }
   }
   learn(sent, received, headers, received_epoch_ms, false);
+  // A 429 that describes no window (no X-RateLimit-* at all) comes from a limit our rules do not
+  // model, such as a proxy's: slow down as for an overload, besides the pause.
+  if (!headers.limit && !headers.remaining && !headers.reset) {
+    ++stats_.overloads;
+    cut_pace(sent, received);
+  }
 
   milliseconds wait{};
   if (headers.retry_after) {
@@ -272,6 +348,9 @@ rate_limiter_stats rate_limiter::stats() const {
   const std::lock_guard lock(mutex_);
   rate_limiter_stats s = stats_;
   s.mean_latency = milliseconds(static_cast<std::int64_t>(latency_ms_));
+  if (pace_ != duration::zero()) {
+    s.paced_rate = 1e9 / static_cast<double>(std::chrono::nanoseconds(pace_).count());
+  }
   double allowed = std::numeric_limits<double>::max();
   for (const auto& r : rules_) {
     if (!r.used_any) continue;

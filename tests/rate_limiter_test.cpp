@@ -388,3 +388,66 @@ TEST_CASE("time_to_send: the pacing of a run whose answers come back at once") {
   CHECK(leadpipe::time_to_send(options("standard_tier"), 120) == 60050ms + 5 * 1005ms);
   CHECK(leadpipe::time_to_send(rate_limiter_options{}, 1000) == 0ms);
 }
+
+TEST_CASE("overloads (a proxy's 503s) halve the rate once per round trip and it recovers") {
+  rate_limiter l(options("60/10s"));  // primary rule: 6 requests per second on average
+  // 20 requests in the first 2 s, all granted at once by the fixed window.
+  for (int i = 0; i < 20; ++i) REQUIRE(l.try_acquire(t0 + ms(100 * i)).granted);
+  const steady_time at = t0 + 2s;
+  l.on_response(t0 + 1900ms, at, {}, epoch_ms(at));
+  l.on_overload(t0 + 1900ms, at, {});
+  // 20 permits over 2 s is 10/s; halved, and capped by the rule's 6/s: 5/s, one per 200 ms.
+  auto s = l.stats();
+  CHECK(s.overloads == 1);
+  CHECK(s.pace_cuts == 1);
+  CHECK(s.paced_rate == doctest::Approx(5.0).epsilon(0.01));
+  // The last permit was at 1.9 s: the next one 200 ms after it, then every 200 ms.
+  CHECK_FALSE(l.try_acquire(at).granted);
+  REQUIRE(l.try_acquire(at + 100ms).granted);
+  CHECK_FALSE(l.try_acquire(at + 200ms).granted);
+  CHECK(l.next_allowed(at + 200ms) == at + 300ms);
+  REQUIRE(l.try_acquire(at + 300ms).granted);
+  // More overloads of requests sent before the cut are old news: no second cut.
+  l.on_overload(t0 + 1950ms, at + 250ms, {});
+  CHECK(l.stats().pace_cuts == 1);
+  CHECK(l.stats().overloads == 2);
+  // One of a request sent after the cut halves again.
+  l.on_overload(at + 300ms, at + 400ms, {});
+  CHECK(l.stats().pace_cuts == 2);
+  CHECK(l.stats().paced_rate == doctest::Approx(2.5).epsilon(0.01));
+  // Each answer adds 1/25 of the rule's rate (0.24/s) up to the rule's rate, where it stays.
+  steady_time t = at + 1s;
+  l.on_response(t, t, {}, epoch_ms(t));
+  CHECK(l.stats().paced_rate == doctest::Approx(2.74).epsilon(0.01));
+  for (int i = 0; i < 100; ++i) l.on_response(t, t, {}, epoch_ms(t));
+  CHECK(l.stats().paced_rate == doctest::Approx(6.0).epsilon(0.001));
+}
+
+TEST_CASE("a 503 with Retry-After pauses every sender; a 429 without rate headers also slows") {
+  rate_limiter l(options("60/10s"));
+  REQUIRE(l.try_acquire(t0).granted);
+  rate_limit_headers h;
+  h.retry_after = 3s;
+  l.on_response(t0, t0 + 100ms, h, epoch_ms(t0 + 100ms));
+  l.on_overload(t0, t0 + 100ms, h);
+  CHECK(l.paused_until() >= t0 + 3100ms);
+  CHECK(l.paused_until() <= t0 + 3600ms);
+  CHECK_FALSE(l.try_acquire(t0 + 3s).granted);
+
+  // SmartLead's own 429 (with X-RateLimit-*) is the window model's business: no pacing.
+  rate_limiter a(options("60/10s"));
+  REQUIRE(a.try_acquire(t0).granted);
+  (void)a.on_429(t0, t0 + 10ms, remaining(0), epoch_ms(t0 + 10ms), 1);
+  CHECK(a.stats().pace_cuts == 0);
+  // A bare 429 (a proxy's limit_req) is an overload as well as a pause.
+  rate_limiter b(options("60/10s"));
+  REQUIRE(b.try_acquire(t0).granted);
+  (void)b.on_429(t0, t0 + 10ms, {}, epoch_ms(t0 + 10ms), 1);
+  CHECK(b.stats().pace_cuts == 1);
+  CHECK(b.stats().overloads == 1);
+}
+
+TEST_CASE("is_overload_status: 502, 503 and 504 only") {
+  for (int s : {502, 503, 504}) CHECK(leadpipe::is_overload_status(s));
+  for (int s : {200, 400, 413, 429, 500, 501}) CHECK_FALSE(leadpipe::is_overload_status(s));
+}

@@ -58,6 +58,17 @@ struct rate_limiter_options {
   std::uint32_t max_consecutive_429 = 8;
   /// Latency assumed by target_in_flight before any response was measured.
   std::chrono::milliseconds initial_latency{1000};
+  /// Adaptive pacing, for limits the headers do not describe (a reverse proxy's leaky bucket in
+  /// front of the API answering 502/503/504, or a 429 without X-RateLimit-* headers): each such
+  /// overload halves the request rate (measured over the last `overload_horizon` when pacing is
+  /// off) and spaces permits evenly at the new rate; every answer then adds 1/`recovery_answers`
+  /// of the primary rule's average rate, up to that rate (pacing then stays on at it: evenly
+  /// spaced requests still use the whole budget of fixed windows). One cut per round trip:
+  /// overloads of requests sent before the last cut are old news. Never below one request per
+  /// `slowest_pace`.
+  std::chrono::milliseconds overload_horizon{5000};
+  double recovery_answers = 25;
+  std::chrono::milliseconds slowest_pace{30000};
   std::uint64_t seed = 0x5eed;  ///< seeds the jitter generator (deterministic tests)
 };
 
@@ -93,6 +104,10 @@ struct rate_limiter_stats {
   double requests_allowed = 0;
   double use = 0;
   std::chrono::milliseconds mean_latency{0};  ///< moving average of send-to-answer time
+  std::uint64_t overloads = 0;  ///< overload answers seen (see on_overload)
+  std::uint64_t pace_cuts = 0;  ///< times adaptive pacing halved the rate
+  /// Requests per second adaptive pacing allows now; 0 when it is off (no overload seen).
+  double paced_rate = 0;
 };
 
 /// One rate limiter per API key. Every method takes the current time (steady clock; epoch
@@ -150,6 +165,12 @@ class rate_limiter {
                                             std::int64_t received_epoch_ms,
                                             std::uint32_t consecutive);
 
+  /// Reports an answer that says the server or a proxy in front of it is overloaded (502, 503,
+  /// 504) to a request granted at `sent`; call it after on_response. Halves the paced rate (see
+  /// rate_limiter_options::overload_horizon) and, when the answer carries Retry-After, pauses
+  /// every sender until then (plus jitter), as for a 429.
+  void on_overload(steady_time sent, steady_time received, const rate_limit_headers& headers);
+
   /// End of the current 429 pause (a time in the past when there is none).
   [[nodiscard]] steady_time paused_until() const;
 
@@ -186,6 +207,8 @@ class rate_limiter {
   void restart_after(rule_state& r, steady_time sent);
   void prune_sends(steady_time now);
   void note_latency(steady_time sent, steady_time received);
+  void cut_pace(steady_time sent, steady_time now);
+  [[nodiscard]] steady_time paced(steady_time now) const;
   [[nodiscard]] std::optional<steady_time> reset_time(const rate_limit_headers& h,
                                                       steady_time received,
                                                       std::int64_t received_epoch_ms) const;
@@ -200,7 +223,21 @@ class rate_limiter {
   bool synced_ = false;  // an answer has named the opener of one of our primary windows
   double latency_ms_ = 0;
   bool latency_known_ = false;
+  // Adaptive pacing: permits at least pace_ apart (zero: off), rate grows by pace_step_ per
+  // answer up to max_rate_ (requests per second).
+  duration pace_{};
+  double pace_step_ = 0;
+  double max_rate_ = 0;
+  steady_time last_grant_{};
+  steady_time cut_at_{};
+  std::deque<steady_time> grants_;  // permits of the last overload_horizon
 };
+
+/// True for the answers rate_limiter::on_overload is for: 502, 503, 504 (a proxy or server
+/// that cannot take more just now). Thread-safe.
+[[nodiscard]] constexpr bool is_overload_status(int status) noexcept {
+  return status == 502 || status == 503 || status == 504;
+}
 
 /// The system clock now, in epoch milliseconds (converts Reset headers; cache ages). Thread-safe.
 [[nodiscard]] std::int64_t epoch_now_ms();

@@ -50,6 +50,9 @@ struct network_stats {
   std::uint64_t leads_sent = 0;
   std::uint64_t rate_limited = 0;   ///< 429 answers
   double paused_seconds = 0;        ///< time all senders spent paused after 429s
+  std::uint64_t overloaded = 0;     ///< 502/503/504 answers and 429s without rate headers
+  std::uint64_t pace_cuts = 0;      ///< times adaptive pacing halved the request rate
+  double paced_rate = 0;            ///< requests/s adaptive pacing allowed at the end; 0: off
   double leads_per_minute = 0;
   double rate_limit_use = 0;        ///< requests made / requests the limit allowed (see README)
   std::uint64_t requests_allowed = 0;

@@ -148,6 +148,7 @@ struct api_session::impl {
       }
       limiter->on_response(sent, received, h, epoch_now_ms(), r.written);
       consecutive_429 = 0;
+      if (is_overload_status(status)) limiter->on_overload(sent, received, h);
       if (status >= 500 || status == 408) {
         sent_before = true;
         const retry_decision d = retry.on_failure(retries++);
@@ -230,12 +231,18 @@ const std::string& api_session::account_id() const { return impl_->account; }
 
 network_stats api_session::stats() const {
   network_stats n = impl_->stats;
-  const rate_limiter_stats ls = impl_->limiter->stats();
+  add_limiter_stats(n, impl_->limiter->stats());
+  return n;
+}
+
+void add_limiter_stats(network_stats& n, const rate_limiter_stats& ls) {
   n.rate_limited = ls.rate_limited;
   n.paused_seconds = std::chrono::duration<double>(ls.paused).count();
   n.requests_allowed = static_cast<std::uint64_t>(ls.requests_allowed + 0.5);
   n.rate_limit_use = ls.use;
-  return n;
+  n.overloaded = ls.overloads;
+  n.pace_cuts = ls.pace_cuts;
+  n.paced_rate = ls.paced_rate;
 }
 
 }  // namespace leadpipe::net

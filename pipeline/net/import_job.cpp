@@ -19,6 +19,7 @@
 
 #include "batch_queue.hpp"
 #include "leadpipe/journal.hpp"
+#include "leadpipe/net/api_client.hpp"
 #include "leadpipe/ledger.hpp"
 #include "leadpipe/progress.hpp"
 #include "sender_pool.hpp"
@@ -471,10 +472,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   n.batches = pool.batches;
   n.unattributed = pool.unattributed;
   n.leads_sent = pool.progress.leads_sent.load();
-  n.rate_limited = ls.rate_limited;
-  n.paused_seconds = std::chrono::duration<double>(ls.paused).count();
-  n.requests_allowed = static_cast<std::uint64_t>(ls.requests_allowed + 0.5);
-  n.rate_limit_use = ls.use;
+  add_limiter_stats(n, ls);
   const double minutes = rep.seconds() / 60.0;
   n.leads_per_minute = minutes > 0 ? static_cast<double>(rep.outcomes()[outcome::added]) / minutes : 0;
   if (o.cache != nullptr) count_cache_gap(rep, n);

@@ -56,6 +56,9 @@ class api_error : public std::runtime_error {
 /// without storing the key. Thread-safe.
 [[nodiscard]] std::string account_id_of(std::string_view api_key);
 
+/// Copies a limiter's figures (429s, pauses, budget use, overloads, pacing) into `n`.
+void add_limiter_stats(network_stats& n, const rate_limiter_stats& ls);
+
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass). Thread-safe.
 [[nodiscard]] std::string url_encode(std::string_view s);
 
