@@ -143,6 +143,17 @@ void sender_pool::requeue_front(work w) {
   wake_.cancel();
 }
 
+// Puts w's leads back at the front of the work, in order, cut into batches of at most `size`.
+void sender_pool::requeue_in_pieces(const work& w, std::size_t size) {
+  for (std::size_t at = w.b.size(); at > 0;) {
+    const std::size_t from = at > size ? at - size : 0;
+    std::vector<std::size_t> idx;
+    for (std::size_t i = from; i < at; ++i) idx.push_back(i);
+    requeue_front(make_work(w.b.subset(idx), w.maybe_landed));
+    at = from;
+  }
+}
+
 asio::awaitable<bool> sender_pool::sleep_until(clock_type::time_point t) {
   // Sleeps in short slices so that a stop is noticed within a fifth of a second even during a
   // long 429 pause.
@@ -155,16 +166,30 @@ asio::awaitable<bool> sender_pool::sleep_until(clock_type::time_point t) {
 }
 
 asio::awaitable<std::optional<sender_pool::work>> sender_pool::next_work() {
+  // Batches cut before a size complaint lowered the cap (packed ones, pieces of an earlier
+  // split) are cut again here, so that each does not spend a request of the budget on the same
+  // complaint.
+  const auto within_cap = [&](work& w) {
+    const std::size_t cap = batch_cap_.load();
+    if (w.b.size() <= cap) return true;
+    requeue_in_pieces(w, cap);
+    return false;
+  };
   for (;;) {
     if (!redo_.empty()) {
       work w = std::move(redo_.front());
       redo_.pop_front();
-      co_return w;
+      if (within_cap(w)) co_return w;
+      continue;
     }
     if (stopping()) co_return std::nullopt;
     // Wait on the queue, but also wake for re-cut work pushed by other senders.
     std::optional<batch> b = co_await queue_.pop();
-    if (b) co_return make_work(std::move(*b), false);
+    if (b) {
+      work w = make_work(std::move(*b), false);
+      if (within_cap(w)) co_return w;
+      continue;
+    }
     if (redo_.empty()) {
       // The queue is finished: other senders may still re-cut batches; leave only when no
       // request is in flight anywhere.
@@ -294,6 +319,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
       continue;
     }
     limiter_.on_response(sent, received, h, epoch_now_ms(), r.written);
+    if (is_overload_status(status)) limiter_.on_overload(sent, received, h);
     w.consecutive_429 = 0;
 
     error_body eb;
@@ -325,13 +351,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
           std::size_t cap = batch_cap_.load();
           while (*smaller < cap && !batch_cap_.compare_exchange_weak(cap, *smaller)) {
           }
-          for (std::size_t at = w.b.size(); at > 0;) {
-            const std::size_t from = at > *smaller ? at - *smaller : 0;
-            std::vector<std::size_t> idx;
-            for (std::size_t i = from; i < at; ++i) idx.push_back(i);
-            requeue_front(make_work(w.b.subset(idx), w.maybe_landed));
-            at = from;
-          }
+          requeue_in_pieces(w, *smaller);
         } else if (!bad.empty()) {
           std::vector<std::size_t> good;
           for (std::size_t i = 0; i < w.b.size(); ++i) {

@@ -111,6 +111,7 @@ class sender_pool {
   void settle_answer(work& w, std::string_view body, sender& s);
   void settle_stopped(const work& w);
   void requeue_front(work w);
+  void requeue_in_pieces(const work& w, std::size_t size);
   work make_work(batch b, bool maybe_landed);
   [[nodiscard]] bool stopping() const { return stop_.has_value(); }
   void stop_fatal(outcome what, std::string message);
