@@ -19,6 +19,7 @@ packages=(
   clang libclang-rt-14-dev    # libFuzzer and sanitizer runtimes (fuzz targets)
   wrk hyperfine               # benchmarks
   python3 procps time         # scripts: JSON checks, memory measurement
+  nginx-light openssl curl    # reverse-proxy check (scripts/proxy_check.sh, ctest proxy_check)
 )
 
 missing=()
