@@ -76,6 +76,7 @@ bool apply_item(fault_rule& f, std::string_view name, std::string_view value, bo
   if (name == "close-before-answer") return set_kind(fault_kind::close_before_answer);
   if (name == "drop-after-commit") return set_kind(fault_kind::drop_after_commit);
   if (name == "truncate") return set_kind(fault_kind::truncate);
+  if (name == "eof-body") return set_kind(fault_kind::eof_body);
   return false;
 }
 
@@ -163,10 +164,12 @@ fault_plan fault_injector::decide(route_id route) {
       case fault_kind::close_before_answer:
       case fault_kind::drop_after_commit:
       case fault_kind::truncate:
+      case fault_kind::eof_body:
         if (plan.action != fault_action::none || !lucky) continue;
         plan.action = f.kind == fault_kind::close_before_answer ? fault_action::close_before_answer
                       : f.kind == fault_kind::drop_after_commit ? fault_action::drop_after_commit
-                                                                : fault_action::truncate;
+                      : f.kind == fault_kind::truncate          ? fault_action::truncate
+                                                                : fault_action::eof_body;
         continue;
     }
   }

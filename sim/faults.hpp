@@ -19,7 +19,7 @@
 namespace leadpipe::sim {
 
 enum class fault_kind : std::uint8_t {
-  status, close_before_answer, drop_after_commit, truncate, burst429, latency
+  status, close_before_answer, drop_after_commit, truncate, eof_body, burst429, latency
 };
 
 /// One parsed `--fault` rule, e.g. "import:status=503:p=0.1" or "*:latency=500ms..5s".
@@ -39,7 +39,7 @@ struct fault_rule {
 };
 
 /// Parses "ROUTE:ITEM[:ITEM...]". ROUTE is a route name or '*'. Items: status=CODE, p=PROB,
-/// nth=N, close-before-answer, drop-after-commit, truncate, burst429=N, every=N,
+/// nth=N, close-before-answer, drop-after-commit, truncate, eof-body, burst429=N, every=N,
 /// retry-after=SECONDS, latency=DUR or latency=MIN..MAX, mean=DUR (DUR: 250ms, 2s, 1.5s).
 /// Fails with invalid_argument and a lower-case message naming the bad item. Thread-safe.
 [[nodiscard]] boost::system::result<fault_rule> parse_fault(std::string_view text,
@@ -47,7 +47,7 @@ struct fault_rule {
 
 /// What the server must do with one request.
 enum class fault_action : std::uint8_t {
-  none, status, close_before_answer, drop_after_commit, truncate, spurious_429
+  none, status, close_before_answer, drop_after_commit, truncate, eof_body, spurious_429
 };
 struct fault_plan {
   std::chrono::milliseconds delay{0};

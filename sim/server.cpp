@@ -202,7 +202,7 @@ struct server::impl {
     bool admitted = false;
     if (plan.delay.count() > 0 &&
         (plan.action == fault_action::none || plan.action == fault_action::drop_after_commit ||
-         plan.action == fault_action::truncate)) {
+         plan.action == fault_action::truncate || plan.action == fault_action::eof_body)) {
       if (!sim.admit(m, target, res)) {
         const bool sent = co_await send(stream, req.version(), res, out, keep, false);
         sim.finish(route, res.status, request_fate::answered);
@@ -231,6 +231,14 @@ struct server::impl {
       sim.finish(route, res.status, request_fate::dropped_after_commit);
       abort_connection(stream);
       co_return false;
+    }
+    if (plan.action == fault_action::eof_body) {
+      // A whole answer without Content-Length or chunked coding, ended by closing the TCP
+      // connection without a TLS close_notify, as some servers and proxies do.
+      const bool sent = co_await send_eof_delimited(stream, req.version(), res, out);
+      sim.finish(route, res.status, request_fate::answered);
+      abort_connection(stream);
+      co_return sent && false;
     }
     const bool truncate = plan.action == fault_action::truncate;
     const bool sent = co_await send(stream, req.version(), res, out, keep && !truncate, truncate);
@@ -261,6 +269,24 @@ struct server::impl {
     }
     res.body.swap(out.body());  // keep the buffer's capacity for the next answer
     if (!keep && ok && !truncate) co_await close_gracefully(stream);
+    co_return ok;
+  }
+
+  template <typename Stream>
+  asio::awaitable<bool> send_eof_delimited(Stream& stream, unsigned version, sim_response& res,
+                                           response_t& out) {
+    fill_response(out, version, res, false);
+    out.erase(http::field::content_length);
+    out.erase(http::field::transfer_encoding);
+    http::response_serializer<http::string_body> sr{out};
+    auto [ec, n] = co_await http::async_write_header(stream, sr, use_tuple);
+    bool ok = !ec;
+    if (ok) {
+      auto [bec, bn] = co_await asio::async_write(
+          stream, asio::buffer(out.body().data(), out.body().size()), use_tuple);
+      ok = !bec;
+    }
+    res.body.swap(out.body());
     co_return ok;
   }
 

@@ -276,6 +276,19 @@ TEST_CASE("a server that closes keep-alive connections after every 2 requests") 
   CHECK(s.members(1).size() == 4000);
 }
 
+TEST_CASE("answers ended by closing the connection (no length, no close_notify) are read whole") {
+  live_sim s(sim::default_config());
+  s.faults({"import:eof-body:p=0.5"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(4000))));
+  o.batching.max_leads = 100;
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 4000);
+  CHECK(r->rep.network->requests.count("transport_error") == 0);
+  CHECK(r->rep.network->retries == 0);
+  CHECK(s.members(1).size() == 4000);
+}
+
 TEST_CASE("plain http works on loopback, and an untrusted certificate is refused") {
   {
     live_sim s(sim::default_config(), false);

@@ -151,6 +151,16 @@ asio::awaitable<exchange_result> connection::send_once(http_request& req, http_r
   } else {
     std::tie(rec, std::ignore) = co_await http::async_read(*plain_, buffer_, parser, use_tuple);
   }
+  if ((rec == asio::ssl::error::stream_truncated || rec == asio::error::eof) &&
+      parser.is_header_done() && parser.need_eof()) {
+    // An answer with neither Content-Length nor chunked coding ends where the connection does
+    // (RFC 9112 6.3). Servers that close a TLS connection without close_notify make that a
+    // stream_truncated error, which Beast does not take as the end of such a body; a cut JSON
+    // body still fails to parse later, so nothing is taken on trust.
+    boost::system::error_code eof_ec;
+    parser.put_eof(eof_ec);
+    if (!eof_ec && parser.is_done()) rec = {};
+  }
   if (rec) {
     r.ec = rec;
     if (rec == beast::error::timeout) {
@@ -166,7 +176,9 @@ asio::awaitable<exchange_result> connection::send_once(http_request& req, http_r
     r.message = fmt::format("reading the answer from {} failed: {}", ep_.host, rec.message());
     co_return r;
   }
+  const bool eof_delimited = parser.need_eof();
   res = parser.release();
+  if (eof_delimited) res.keep_alive(false);  // the server has closed (or will close) it
   co_return r;
 }
 
