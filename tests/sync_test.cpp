@@ -154,7 +154,9 @@ TEST_CASE("sync reads every page, scopes the block list by client and keeps ever
     auto c2 = do_sync(api, s, 2);
     const auto* b2 = group(c2->out, "block_list");
     REQUIRE(b2 != nullptr);
-    CHECK(b2->requests == 1);
+    // 31 entries where 1000 were asked: a server capping pages (the old 100) would look the
+    // same, so one more page is asked, which comes back empty.
+    CHECK(b2->requests == 2);
     CHECK(b2->server_entries == 31);
     CHECK(b2->out_of_scope == 0);
     CHECK(c2->cache[cache_set::blocked_emails].keys.size() == 30);

@@ -9,6 +9,7 @@
 #include "cli_common.hpp"
 #include "leadpipe/ascii.hpp"
 #include "leadpipe/email.hpp"
+#include "leadpipe/paging.hpp"
 #include "leadpipe/workflow.hpp"
 
 namespace leadpipe::cli {
@@ -209,9 +210,9 @@ int run_list(const block_args& a, const std::atomic<bool>& stop) {
   std::uint64_t pages = 0;
   int rc = exit_ok;
   try {
-    for (std::uint64_t offset = 0;;) {
+    for (page_walk walk;;) {
       const std::string path = fmt::format("/leads/get-domain-block-list?offset={}&limit={}{}",
-                                           offset, kListPage, filter);
+                                           walk.offset(), kListPage, filter);
       const net::api_answer ans = session.call_ok(http::verb::get, path, {}, "the block list");
       std::string msg;
       const auto n = reader.append_block_rows(ans.body, out.buffer(), &msg);
@@ -219,9 +220,8 @@ int run_list(const block_args& a, const std::atomic<bool>& stop) {
       out.maybe_spill();
       ++pages;
       entries += *n;
-      offset += *n;
       progress.update(fmt::format("block list: {} entries", entries));
-      if (*n < kListPage) break;  // no total is given: a short page is the last (§6.10)
+      if (walk.last(*n)) break;  // no total is given (§6.10)
     }
     out.close();
   } catch (const net::api_error& e) {

@@ -8,6 +8,7 @@
 #include "cli_common.hpp"
 #include "leadpipe/email.hpp"
 #include "leadpipe/json_writer.hpp"
+#include "leadpipe/paging.hpp"
 #include "leadpipe/workflow.hpp"
 
 namespace leadpipe::cli {
@@ -57,9 +58,9 @@ int run_export(const leads_args& a, const std::atomic<bool>& stop) {
   int rc = exit_ok;
   try {
     for (const auto& q : queries) {
-      for (std::uint64_t offset = 0;;) {
+      for (page_walk walk;;) {
         const std::string path = fmt::format("/campaigns/{}/leads?offset={}&limit={}{}",
-                                             a.campaign_id, offset, kLeadPage, q);
+                                             a.campaign_id, walk.offset(), kLeadPage, q);
         const net::api_answer ans =
             session.call_ok(http::verb::get, path, {}, fmt::format("campaign {}", a.campaign_id));
         std::string msg;
@@ -68,16 +69,13 @@ int run_export(const leads_args& a, const std::atomic<bool>& stop) {
         out.maybe_spill();
         ++pages;
         rows += page->written;
-        offset += page->items;
+        const bool last = walk.last(page->items, page->total);
         progress.update(fmt::format(
             "leads export: campaign {}: {} rows{}", a.campaign_id, rows,
-            page->total ? fmt::format(" ({}{} of {})", q.empty() ? "" : q.substr(1) + ": ", offset,
-                                      *page->total)
+            page->total ? fmt::format(" ({}{} of {})", q.empty() ? "" : q.substr(1) + ": ",
+                                      walk.offset(), *page->total)
                         : std::string()));
-        if (page->items < kLeadPage ||
-            (page->total && offset >= static_cast<std::uint64_t>(*page->total))) {
-          break;
-        }
+        if (last) break;
       }
     }
     out.close();

@@ -7,6 +7,7 @@
 
 #include "leadpipe/json_read.hpp"
 #include "leadpipe/json_writer.hpp"
+#include "leadpipe/paging.hpp"
 #include "leadpipe/server_sets.hpp"
 
 namespace leadpipe::net {
@@ -40,9 +41,9 @@ class fetcher {
   // Every page of a campaign's members (§6.2), each lead handed to `on_lead(email, unsub)`.
   template <class F>
   void members(std::int64_t campaign, std::string_view filter, fetch_stats& st, F&& on_lead) {
-    for (std::uint64_t offset = 0;;) {
+    for (page_walk walk;;) {
       const std::string path = fmt::format("/campaigns/{}/leads?offset={}&limit={}{}", campaign,
-                                           offset, kMemberPage, filter);
+                                           walk.offset(), kMemberPage, filter);
       const dom::element doc = get(path, "the campaign", st);
       dom::object o;
       dom::array data;
@@ -65,11 +66,11 @@ class fetcher {
         if (lead.at_key("is_unsubscribed").get_bool().get(unsub) != simdjson::SUCCESS) unsub = false;
         on_lead(email, unsub);
       }
-      offset += n;
       const auto total = json_int_at(o, "total_leads");
-      draw(fmt::format("sync: campaign {} members {}{}", campaign, offset,
+      const bool last = walk.last(n, total);
+      draw(fmt::format("sync: campaign {} members {}{}", campaign, walk.offset(),
                        total ? fmt::format(" of {}", *total) : std::string()));
-      if (n < kMemberPage || (total && offset >= static_cast<std::uint64_t>(*total))) break;
+      if (last) break;
     }
   }
 
@@ -109,9 +110,9 @@ void fetch_block_list(fetcher& f, const campaign_info& c, sync_cache& cache, fet
   // entries without one, which no filter selects, so all are read and scoped here (§6.10).
   const std::string filter =
       c.client_id ? fmt::format("&filter_client_id={}", *c.client_id) : std::string();
-  for (std::uint64_t offset = 0;;) {
-    const std::string path =
-        fmt::format("/leads/get-domain-block-list?offset={}&limit={}{}", offset, kBlockPage, filter);
+  for (page_walk walk;;) {
+    const std::string path = fmt::format("/leads/get-domain-block-list?offset={}&limit={}{}",
+                                         walk.offset(), kBlockPage, filter);
     const dom::element doc = f.get(path, "the block list", st);
     dom::array page;
     if (doc.get_array().get(page) != simdjson::SUCCESS) {
@@ -140,9 +141,9 @@ void fetch_block_list(fetcher& f, const campaign_info& c, sync_cache& cache, fet
       }
       (is_domain ? domains : emails).insert(*key);
     }
-    offset += n;
-    f.draw(fmt::format("sync: block list {}", offset));
-    if (n < kBlockPage) break;
+    const bool last = walk.last(n);
+    f.draw(fmt::format("sync: block list {}", walk.offset()));
+    if (last) break;
   }
   st.kept = emails.size() + domains.size();
   cache[cache_set::blocked_emails].keys = std::move(emails);
