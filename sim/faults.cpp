@@ -53,6 +53,10 @@ bool apply_item(fault_rule& f, std::string_view name, std::string_view value, bo
   if (name == "every") return parse_number(value, f.every) && f.every > 0;
   if (name == "retry-after") return parse_number(value, f.retry_after_s) && f.retry_after_s >= 0;
   if (name == "mean") return parse_duration(value, f.latency_mean_ms);
+  if (name == "html" && value.empty()) {
+    f.html = true;
+    return true;
+  }
   if (name == "status") {
     return set_kind(fault_kind::status) && parse_number(value, f.status) && f.status >= 100 &&
            f.status <= 599;
@@ -150,6 +154,7 @@ fault_plan fault_injector::decide(route_id route) {
         if (f.nth != 0 ? n == f.nth : lucky) {
           plan.action = fault_action::status;
           plan.status = f.status;
+          plan.html = f.html;
         }
         continue;
       case fault_kind::burst429: {

@@ -126,8 +126,14 @@ void simulator::reset() {
 }
 
 void simulator::injected_status(unsigned status, std::int64_t retry_after_s,
-                                sim_response& res) const {
+                                sim_response& res, bool html) const {
   res.clear();
+  if (html) {
+    res.status = status;
+    res.plain_text = true;
+    res.body = "<html><head><title>Welcome</title></head><body>It works!</body></html>\n";
+    return;
+  }
   if (status == 429) {
     write_rate_limited(res, std::max<std::int64_t>(retry_after_s, 1));
     return;

@@ -88,7 +88,9 @@ class simulator {
   void handle(http_method m, std::string_view target, std::string& body, request_scratch& scratch,
               sim_response& res, bool admitted = false);
   /// The error response for an injected status (5xx as §2.1, 429 as §3.4).
-  void injected_status(unsigned status, std::int64_t retry_after_s, sim_response& res) const;
+  /// `html`: the body is a web page (text/plain here), as a misrouted proxy would answer.
+  void injected_status(unsigned status, std::int64_t retry_after_s, sim_response& res,
+                       bool html = false) const;
 
   /// Current options (a snapshot).
   [[nodiscard]] std::shared_ptr<const sim_options> options() const;

@@ -289,6 +289,22 @@ TEST_CASE("answers ended by closing the connection (no length, no close_notify) 
   CHECK(s.members(1).size() == 4000);
 }
 
+TEST_CASE("a web page where the API should be: the job stops after three, saying why") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=200:html"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(4000))));
+  o.batching.max_leads = 100;
+  o.concurrency = 1;
+  auto r = run(o);
+  CHECK(r->rc != 0);
+  CHECK(r->rep.balanced());
+  CHECK(count(*r, outcome::not_imported_retries_exhausted) == 300);  // three batches
+  CHECK(count(*r, outcome::not_imported_stopped) == 3700);
+  CHECK(r->rep.stop_reason.find("is --base-url the API's address") != std::string::npos);
+  CHECK(r->rep.stop_reason.find("Content-Type: text/plain") != std::string::npos);
+  CHECK(r->rep.network->requests.at("200") == 3);
+}
+
 TEST_CASE("plain http works on loopback, and an untrusted certificate is refused") {
   {
     live_sim s(sim::default_config(), false);

@@ -401,14 +401,33 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
 }
 
 void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
-  std::string why;
-  if (!s.parser.parse_import(body, s.answer, &why)) {
-    // A 2xx we cannot read: the leads may or may not be in; resending is safe (§6.1).
+  if (!s.parser.parse_import(body, s.answer, nullptr)) {
+    // A 2xx we cannot read: the leads may or may not be in; resending is safe (§6.1), and a
+    // --resume confirms those that are.
     w.maybe_landed = true;
+    std::string start = s.parser.parse_error(body).message;
+    if (start.size() > 80) {
+      std::size_t cut = 80;  // on a character boundary
+      while (cut > 0 && (static_cast<unsigned char>(start[cut]) & 0xC0U) == 0x80U) --cut;
+      start = start.substr(0, cut) + "...";
+    }
+    const std::string_view type = response_header(s.res, "Content-Type");
+    const std::string why = fmt::format(
+        "a {} answer that is not the add-leads JSON (Content-Type: {}; it begins \"{}\")",
+        s.res.result_int(), type.empty() ? "none" : type, start);
     ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, "unreadable_answer", why, true);
     ++batches;
+    // The same unreadable answer from the start is a wrong address (a web page, another
+    // service), not a passing fault: stop rather than spend the budget on every batch.
+    if (++unreadable_in_a_row_ >= 3 && readable_answers_ == 0) {
+      stop_fatal(outcome::not_imported_stopped,
+                 fmt::format("{}; every answer so far was like this: is --base-url the API's "
+                             "address (e.g. https://server.smartlead.ai/api/v1)?", why));
+    }
     return;
   }
+  ++readable_answers_;
+  unreadable_in_a_row_ = 0;
   s.emails.clear();
   for (const auto& l : w.b.leads) s.emails.push_back(l.email);
   const resolved_batch resolved = resolve_leads(s.answer, s.emails, w.maybe_landed);

@@ -124,6 +124,8 @@ class sender_pool {
   ledger& ledger_;
   batch_queue& queue_;
   std::atomic<std::size_t>& batch_cap_;
+  std::uint64_t readable_answers_ = 0;    // 2xx add-leads answers parsed
+  std::uint64_t unreadable_in_a_row_ = 0;  // 2xx answers that were not the add-leads JSON
   std::deque<work> redo_;  // re-cut batches, sent before new ones
   std::vector<std::unique_ptr<sender>> senders_;
   boost::asio::steady_timer wake_;  // cancelled when a slot frees, work is requeued or on stop
