@@ -163,6 +163,15 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
     }
   }
   if (m.column(lead_field::email) == column_mapping::none) {
+    // Every other byte NUL: UTF-16 text without a byte-order mark, read as UTF-8.
+    const bool nul = std::any_of(header.begin(), header.end(), [](const std::string& h) {
+      return h.find('\0') != std::string::npos;
+    });
+    if (nul) {
+      return fail(message, "no email column: the header holds NUL bytes, so the file looks like "
+                           "UTF-16 without a byte-order mark; try --encoding utf-16le (or "
+                           "utf-16be)");
+    }
     return fail(message, "no email column: the header has none of the usual names (Email, "
                          "E-mail Address, Work Email, ...); name it with --map email=HEADER");
   }

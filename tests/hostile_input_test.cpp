@@ -180,3 +180,18 @@ TEST_CASE("a windows-1252 export read as UTF-8 says how many rows were repaired 
   CHECK(r.report.find("\"repaired_encoding\":0") != std::string::npos);
   CHECK(r.report.find("\"accepted\":2") != std::string::npos);
 }
+
+TEST_CASE("UTF-16 without a byte-order mark: the error says what the file looks like") {
+  const std::string text = "Email,Name\r\nann@acme.io,Ann\r\n";
+  std::string u16;
+  for (const char c : text) {
+    u16.push_back(c);
+    u16.push_back('\0');
+  }
+  auto r = validate(write("u16.csv", u16));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("--encoding utf-16le") != std::string::npos);
+  r = validate(write("u16.csv", u16), "--encoding utf-16le");
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"accepted\":1") != std::string::npos);
+}
