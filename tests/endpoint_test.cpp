@@ -57,3 +57,12 @@ TEST_CASE("loopback detection") {
   CHECK_FALSE(is_loopback_host("128.0.0.1"));
   CHECK_FALSE(is_loopback_host("localhost.example"));
 }
+
+TEST_CASE("a 404 hint when the base url has no /api path") {
+  CHECK(leadpipe::net::base_path_hint(parse_base_url("https://server.smartlead.ai/api/v1").value())
+            .empty());
+  const std::string hint =
+      leadpipe::net::base_path_hint(parse_base_url("https://server.smartlead.ai/").value());
+  CHECK(hint.find("has no /api path") != std::string::npos);
+  CHECK(hint.find("https://server.smartlead.ai/api/v1") != std::string::npos);
+}

@@ -216,8 +216,8 @@ api_answer api_session::call_ok(http::verb method, std::string_view path,
   if (a.status == 401 || a.status == 403) {
     msg = fmt::format("{}: the api key was refused ({}): {}", path, a.status, eb.message);
   } else if (a.status == 404) {
-    msg = fmt::format("{}: {} not found (404): {}", path, what.empty() ? "it was" : what,
-                      eb.message);
+    msg = fmt::format("{}: {} not found (404): {}{}", path, what.empty() ? "it was" : what,
+                      eb.message, base_path_hint(impl_->ep));
   } else {
     msg = fmt::format("{}: the server answered {}: {}", path, a.status, eb.message);
   }

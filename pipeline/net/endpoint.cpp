@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include <boost/system/errc.hpp>
+#include <fmt/format.h>
 
 namespace leadpipe::net {
 namespace {
@@ -103,6 +104,13 @@ boost::system::result<endpoint> parse_base_url(std::string_view url, std::string
     return fail(message, "plain http:// is only allowed to loopback addresses; use https://");
   }
   return ep;
+}
+
+std::string base_path_hint(const endpoint& ep) {
+  if (ep.base_path.find("/api") != std::string::npos) return {};
+  return fmt::format("; --base-url {} has no /api path: SmartLead's API is at "
+                     "https://server.smartlead.ai/api/v1",
+                     ep.url());
 }
 
 }  // namespace leadpipe::net

@@ -385,8 +385,8 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
         co_return;
       case retry_action::abort_not_found:
         stop_fatal(outcome::not_imported_campaign_missing,
-                   fmt::format("campaign {} not found for this API key ({}): {}", cfg_.campaign_id,
-                               status, eb.message));
+                   fmt::format("campaign {} not found for this API key ({}): {}{}",
+                               cfg_.campaign_id, status, eb.message, base_path_hint(cfg_.ep)));
         settle_stopped(w);
         co_return;
       case retry_action::rate_limited:  // handled above

@@ -28,4 +28,9 @@ struct endpoint {
 [[nodiscard]] boost::system::result<endpoint> parse_base_url(std::string_view url,
                                                              std::string* message = nullptr);
 
+/// For a 404: a hint when the base URL's path does not look like the API's (no "/api" in it),
+/// e.g. "; --base-url has no /api/v1 path (SmartLead's API is at .../api/v1)"; empty otherwise.
+/// Thread-safe.
+[[nodiscard]] std::string base_path_hint(const endpoint& ep);
+
 }  // namespace leadpipe::net
