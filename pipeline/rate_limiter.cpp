@@ -18,6 +18,14 @@ double to_ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// Requests per second of permits `gap` apart, and the gap of a rate (both ways for pacing).
+double per_second(std::chrono::steady_clock::duration gap) {
+  return 1.0 / std::chrono::duration<double>(gap).count();
+}
+std::chrono::steady_clock::duration gap_of(double per_s) {
+  return duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(1.0 / per_s));
+}
+
 }  // namespace
 
 rate_limiter::rate_limiter(rate_limiter_options options)
@@ -222,10 +230,7 @@ void rate_limiter::on_response(steady_time sent, steady_time received,
   learn(sent, received, headers, received_epoch_ms, true, written);
   if (pace_ != duration::zero()) {
     // Additive increase: a fixed share of the rate the last cut set, per answer.
-    const double rate = std::min(max_rate_, 1e9 / static_cast<double>(
-                                                std::chrono::nanoseconds(pace_).count()) +
-                                                pace_step_);
-    pace_ = duration_cast<duration>(std::chrono::duration<double>(1.0 / rate));
+    pace_ = gap_of(std::min(max_rate_, per_second(pace_) + pace_step_));
   }
 }
 
@@ -235,7 +240,7 @@ void rate_limiter::cut_pace(steady_time sent, steady_time now) {
   if (pace_ != duration::zero() && sent < cut_at_) return;
   double rate = 0;
   if (pace_ != duration::zero()) {
-    rate = 1e9 / static_cast<double>(std::chrono::nanoseconds(pace_).count());
+    rate = per_second(pace_);
   } else {
     while (!grants_.empty() && grants_.front() + options_.overload_horizon < now) {
       grants_.pop_front();
@@ -248,7 +253,7 @@ void rate_limiter::cut_pace(steady_time sent, steady_time now) {
   }
   const double slowest = 1.0 / std::chrono::duration<double>(options_.slowest_pace).count();
   const double next = std::clamp(rate / 2, slowest, max_rate_);
-  pace_ = duration_cast<duration>(std::chrono::duration<double>(1.0 / next));
+  pace_ = gap_of(next);
   // The step is a share of the rules' rate, not of the cut one: random 5xx faults at a steady
   // share of answers then cost a bounded share of the rate instead of driving it to the floor.
   pace_step_ = max_rate_ / options_.recovery_answers;
@@ -349,7 +354,7 @@ rate_limiter_stats rate_limiter::stats() const {
   rate_limiter_stats s = stats_;
   s.mean_latency = milliseconds(static_cast<std::int64_t>(latency_ms_));
   if (pace_ != duration::zero()) {
-    s.paced_rate = 1e9 / static_cast<double>(std::chrono::nanoseconds(pace_).count());
+    s.paced_rate = per_second(pace_);
   }
   double allowed = std::numeric_limits<double>::max();
   for (const auto& r : rules_) {
