@@ -11,11 +11,11 @@
 namespace leadpipe {
 namespace {
 
-constexpr std::array<std::string_view, 10> action_words = {
+constexpr std::array<std::string_view, 11> action_words = {
     "success",     "retry_after_backoff",      "rate_limited",
     "split_batch", "set_aside_named_elements", "bisect",
-    "abort_auth",  "abort_not_found",          "already_exists",
-    "give_up"};
+    "abort_auth",  "abort_not_found",          "abort_redirect",
+    "already_exists", "give_up"};
 
 // §8.1: a 400 whose message is about how many leads the list holds.
 bool mentions_size(std::string_view message) {
@@ -52,6 +52,7 @@ std::string_view to_string(retry_action a) noexcept {
 retry_action classify(int http_status, bool is_add_leads, const error_body* body) {
   if (http_status >= 200 && http_status < 300) return retry_action::success;
   if (http_status >= 500 && http_status < 600) return retry_action::retry_after_backoff;
+  if (http_status >= 300 && http_status < 400) return retry_action::abort_redirect;
   switch (http_status) {
     case 400:
     case 422:

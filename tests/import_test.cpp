@@ -305,6 +305,21 @@ TEST_CASE("a web page where the API should be: the job stops after three, saying
   CHECK(r->rep.network->requests.at("200") == 3);
 }
 
+TEST_CASE("a redirect stops the job instead of rejecting every batch") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=308"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(2000))));
+  o.batching.max_leads = 100;
+  o.concurrency = 1;
+  auto r = run(o);
+  CHECK(r->rc != 0);
+  CHECK(r->rep.balanced());
+  CHECK(count(*r, outcome::not_imported_stopped) == 2000);
+  CHECK(count(*r, outcome::rejected_by_server) == 0);
+  CHECK(r->rep.stop_reason.find("redirects (308)") != std::string::npos);
+  CHECK(r->rep.network->requests.at("308") == 1);
+}
+
 TEST_CASE("plain http works on loopback, and an untrusted certificate is refused") {
   {
     live_sim s(sim::default_config(), false);

@@ -33,6 +33,7 @@ enum class retry_action : std::uint8_t {
   bisect,                    ///< 400/422 naming no element: resend each half to find the bad lead
   abort_auth,                ///< 401/403: stop the job (bad key, no API access)
   abort_not_found,           ///< 404: stop (the campaign is missing or another account's)
+  abort_redirect,            ///< 3xx: stop; redirects are not followed (the key is in the URL)
   already_exists,            ///< 409: what was to be created exists; not an error
   give_up,                   ///< anything else: not retryable, report the request as failed
 };

@@ -221,4 +221,11 @@ asio::awaitable<exchange_result> connection::exchange(
   co_return r;
 }
 
+std::string redirect_message(unsigned status, std::string_view to) {
+  return fmt::format(
+      "the server redirects ({}) to {}: redirects are not followed, since the API key is in the "
+      "query string; if that is the API's new address, give it as --base-url",
+      status, to.empty() ? std::string_view("an unnamed place") : to);
+}
+
 }  // namespace leadpipe::net

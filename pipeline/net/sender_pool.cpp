@@ -389,6 +389,10 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
                                cfg_.campaign_id, status, eb.message, base_path_hint(cfg_.ep)));
         settle_stopped(w);
         co_return;
+      case retry_action::abort_redirect:
+        stop_fatal(outcome::not_imported_stopped, redirect_message(static_cast<unsigned>(status), response_header(s.res, "Location")));
+        settle_stopped(w);
+        co_return;
       case retry_action::rate_limited:  // handled above
       case retry_action::already_exists:
       case retry_action::give_up:

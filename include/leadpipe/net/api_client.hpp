@@ -37,6 +37,7 @@ struct api_answer {
   /// The request was sent more than once (an answer was lost): a non-idempotent effect may have
   /// happened already (a DELETE answering 404, say).
   bool resent = false;
+  std::string location;  ///< the Location header of a 3xx
   [[nodiscard]] bool ok() const { return status >= 200 && status < 300; }
 };
 

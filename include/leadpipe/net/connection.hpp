@@ -27,6 +27,11 @@ using http_request = boost::beast::http::request<boost::beast::http::string_body
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// The value of header `name` in `res`, or an empty view. Thread-safe for a const response.
+/// Why a 3xx stops a job: where it points and what to do ("the server redirects (308) to
+/// https://x/api/v1/...: redirects are not followed, since the API key is in the query string; if
+/// that is the API's new address, give it as --base-url"). Thread-safe.
+[[nodiscard]] std::string redirect_message(unsigned status, std::string_view location);
+
 [[nodiscard]] inline std::string_view response_header(const http_response& res,
                                                       std::string_view name) {
   auto it = res.find(name);
