@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 namespace leadpipe {
 namespace {
 
@@ -227,6 +229,7 @@ void rate_limiter::on_response(steady_time sent, steady_time received,
                                std::optional<steady_time> written) {
   const std::lock_guard lock(mutex_);
   note_latency(sent, received);
+  if (headers.limit && *headers.limit > 0) stats_.server_limit = headers.limit;
   learn(sent, received, headers, received_epoch_ms, true, written);
   if (pace_ != duration::zero()) {
     // Additive increase: a fixed share of the rate the last cut set, per answer.
@@ -386,6 +389,21 @@ std::chrono::milliseconds time_to_send(const rate_limiter_options& options,
     }
   }
   return duration_cast<milliseconds>(now - start);
+}
+
+std::string limit_mismatch_warning(const rate_rules& configured, const rate_limiter_stats& stats) {
+  if (!stats.server_limit || configured.rules.empty()) return {};
+  const rate_rule& primary = configured.rules.front();
+  const auto server = *stats.server_limit;
+  if (server == static_cast<std::int64_t>(primary.limit)) return {};
+  const auto window_s = std::chrono::duration_cast<std::chrono::seconds>(primary.window).count();
+  return server > static_cast<std::int64_t>(primary.limit)
+             ? fmt::format("the server's X-RateLimit-Limit is {} but --rate-limit allows {} per {} s: "
+                           "--rate-limit {}/{}s would use the whole budget",
+                           server, primary.limit, window_s, server, window_s)
+             : fmt::format("the server's X-RateLimit-Limit is {}, below the {} per {} s that "
+                           "--rate-limit allows: expect 429s unless --rate-limit {}/{}s",
+                           server, primary.limit, window_s, server, window_s);
 }
 
 std::int64_t epoch_now_ms() {

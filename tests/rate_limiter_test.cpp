@@ -451,3 +451,18 @@ TEST_CASE("is_overload_status: 502, 503 and 504 only") {
   for (int s : {502, 503, 504}) CHECK(leadpipe::is_overload_status(s));
   for (int s : {200, 400, 413, 429, 500, 501}) CHECK_FALSE(leadpipe::is_overload_status(s));
 }
+
+TEST_CASE("the server's X-RateLimit-Limit is compared with the configured rule") {
+  rate_limiter l(options("60/10s"));
+  REQUIRE(l.try_acquire(t0).granted);
+  CHECK(leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats()).empty());
+  l.on_response(t0, t0 + 10ms, remaining(119, 120), epoch_ms(t0 + 10ms));
+  CHECK(l.stats().server_limit == std::optional<std::int64_t>(120));
+  const std::string more = leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats());
+  CHECK(more.find("--rate-limit 120/10s would use the whole budget") != std::string::npos);
+  l.on_response(t0, t0 + 20ms, remaining(29, 30), epoch_ms(t0 + 20ms));
+  const std::string less = leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats());
+  CHECK(less.find("expect 429s unless --rate-limit 30/10s") != std::string::npos);
+  l.on_response(t0, t0 + 30ms, remaining(59, 60), epoch_ms(t0 + 30ms));
+  CHECK(leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats()).empty());
+}

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "leadpipe/rate_rules.hpp"
@@ -108,7 +109,15 @@ struct rate_limiter_stats {
   std::uint64_t pace_cuts = 0;  ///< times adaptive pacing halved the rate
   /// Requests per second adaptive pacing allows now; 0 when it is off (no overload seen).
   double paced_rate = 0;
+  /// The last X-RateLimit-Limit the server sent: its primary rule's limit.
+  std::optional<std::int64_t> server_limit;
 };
+
+/// A warning when the server's X-RateLimit-Limit differs from the configured primary rule's
+/// limit: a higher one leaves budget unused, a lower one invites 429s. Empty when they agree or
+/// nothing was seen. Thread-safe.
+[[nodiscard]] std::string limit_mismatch_warning(const rate_rules& configured,
+                                                 const rate_limiter_stats& stats);
 
 /// One rate limiter per API key. Every method takes the current time (steady clock; epoch
 /// milliseconds of the system clock where a Reset header must be converted), so it never reads a

@@ -473,6 +473,10 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   n.unattributed = pool.unattributed;
   n.leads_sent = pool.progress.leads_sent.load();
   add_limiter_stats(n, ls);
+  if (auto w = limit_mismatch_warning(o.limiter.rules, ls); !w.empty()) {
+    std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
+    rep.warnings.push_back(std::move(w));
+  }
   const double minutes = rep.seconds() / 60.0;
   n.leads_per_minute = minutes > 0 ? static_cast<double>(rep.outcomes()[outcome::added]) / minutes : 0;
   if (o.cache != nullptr) count_cache_gap(rep, n);
