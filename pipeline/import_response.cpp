@@ -248,9 +248,9 @@ error_code read_import_field(std::string_view key, od::value v, import_response&
     return read_skipped_leads(v, out);
   } else if (key == "emailToLeadIdMap") {
     return read_lead_id_map(v, out);
-  } else if (key == "error") {
+  } else if (key == "error" || key == "message") {
     std::string_view s;
-    if (v.get_string().get(s) == simdjson::SUCCESS) out.error = keep(out, s);
+    if (out.error.size == 0 && v.get_string().get(s) == simdjson::SUCCESS) out.error = keep(out, s);
   } else if (key.ends_with("_count")) {
     // Future-proofing (§7.4): an unknown integer *_count is a skip reason of its own.
     if (const auto n = json_count(v)) {

@@ -57,6 +57,10 @@ bool apply_item(fault_rule& f, std::string_view name, std::string_view value, bo
     f.html = true;
     return true;
   }
+  if (name == "refuse" && value.empty()) {
+    f.refuse = true;
+    return true;
+  }
   if (name == "status") {
     return set_kind(fault_kind::status) && parse_number(value, f.status) && f.status >= 100 &&
            f.status <= 599;
@@ -155,6 +159,7 @@ fault_plan fault_injector::decide(route_id route) {
           plan.action = fault_action::status;
           plan.status = f.status;
           plan.html = f.html;
+          plan.refuse = f.refuse;
         }
         continue;
       case fault_kind::burst429: {

@@ -33,6 +33,7 @@ struct fault_rule {
   std::uint32_t every = 0;
   std::int64_t retry_after_s = 1;  ///< Retry-After of spurious 429s
   bool html = false;               ///< with status: answer a web page instead of JSON
+  bool refuse = false;             ///< with status: answer {"ok":false,"message":...}
   std::int64_t latency_min_ms = 0;
   std::int64_t latency_max_ms = 0;
   std::int64_t latency_mean_ms = 0;  ///< of the shifted exponential before the cap
@@ -41,7 +42,8 @@ struct fault_rule {
 
 /// Parses "ROUTE:ITEM[:ITEM...]". ROUTE is a route name or '*'. Items: status=CODE, p=PROB,
 /// nth=N, close-before-answer, drop-after-commit, truncate, eof-body, burst429=N, every=N,
-/// retry-after=SECONDS, html (with status: a web page as the body), latency=DUR or latency=MIN..MAX, mean=DUR (DUR: 250ms, 2s, 1.5s).
+/// retry-after=SECONDS, html (with status: a web page as the body), refuse
+/// (with status: {"ok":false,"message":...} as the body), latency=DUR or latency=MIN..MAX, mean=DUR (DUR: 250ms, 2s, 1.5s).
 /// Fails with invalid_argument and a lower-case message naming the bad item. Thread-safe.
 [[nodiscard]] boost::system::result<fault_rule> parse_fault(std::string_view text,
                                                             std::string* message = nullptr);
@@ -56,6 +58,7 @@ struct fault_plan {
   unsigned status = 0;
   std::int64_t retry_after_s = 1;
   bool html = false;
+  bool refuse = false;
 };
 
 /// Holds the rules and the per-route request numbers. decide() numbers each request of a route

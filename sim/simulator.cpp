@@ -126,8 +126,13 @@ void simulator::reset() {
 }
 
 void simulator::injected_status(unsigned status, std::int64_t retry_after_s,
-                                sim_response& res, bool html) const {
+                                sim_response& res, bool html, bool refuse) const {
   res.clear();
+  if (refuse) {
+    res.status = status;
+    res.body = R"({"ok":false,"message":"injected refusal"})";
+    return;
+  }
   if (html) {
     res.status = status;
     res.plain_text = true;

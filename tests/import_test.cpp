@@ -305,6 +305,21 @@ TEST_CASE("a web page where the API should be: the job stops after three, saying
   CHECK(r->rep.network->requests.at("200") == 3);
 }
 
+TEST_CASE("ok: false with no word on any lead: the batch is refused with the server's text") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=200:refuse"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(2000))));
+  o.batching.max_leads = 100;
+  o.concurrency = 1;
+  auto r = run(o);
+  CHECK(r->rc != 0);
+  CHECK(r->rep.balanced());
+  CHECK(count(*r, outcome::rejected_by_server) == 300);
+  CHECK(count(*r, outcome::not_imported_stopped) == 1700);
+  CHECK(count(*r, outcome::server_skipped) == 0);
+  CHECK(r->rep.stop_reason.find("injected refusal") != std::string::npos);
+}
+
 TEST_CASE("a redirect stops the job instead of rejecting every batch") {
   live_sim s(sim::default_config());
   s.faults({"import:status=308"});

@@ -93,7 +93,7 @@ struct import_response {
   std::vector<lead_id_entry> newly_added;
   std::vector<lead_id_entry> existing;
   std::vector<lead_id_entry> existing_in_other_campaigns;
-  text_ref error;  ///< `error` text of a refused call (ok: false)
+  text_ref error;  ///< `error` (else `message`) text of a refused call (ok: false)
   std::string text;
 
   [[nodiscard]] std::string_view view(text_ref r) const {

@@ -404,6 +404,16 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
   }
 }
 
+// The same useless 2xx answer from the start (a web page, a refusal of every call) is a wrong
+// address or a campaign that takes nothing, not a passing fault: after three, stop rather than
+// spend a request of the budget on every batch.
+void sender_pool::note_bad_answer(const std::string& why, std::string_view advice) {
+  if (++bad_answers_in_a_row_ >= 3 && good_answers_ == 0) {
+    stop_fatal(outcome::not_imported_stopped,
+               fmt::format("{}; every answer so far was like this: {}", why, advice));
+  }
+}
+
 void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
   if (!s.parser.parse_import(body, s.answer, nullptr)) {
     // A 2xx we cannot read: the leads may or may not be in; resending is safe (§6.1), and a
@@ -421,17 +431,23 @@ void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
         s.res.result_int(), type.empty() ? "none" : type, start);
     ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, "unreadable_answer", why, true);
     ++batches;
-    // The same unreadable answer from the start is a wrong address (a web page, another
-    // service), not a passing fault: stop rather than spend the budget on every batch.
-    if (++unreadable_in_a_row_ >= 3 && readable_answers_ == 0) {
-      stop_fatal(outcome::not_imported_stopped,
-                 fmt::format("{}; every answer so far was like this: is --base-url the API's "
-                             "address (e.g. https://server.smartlead.ai/api/v1)?", why));
-    }
+    note_bad_answer(why, "is --base-url the API's address (e.g. https://server.smartlead.ai/api/v1)?");
     return;
   }
-  ++readable_answers_;
-  unreadable_in_a_row_ = 0;
+  if (!s.answer.ok && !s.answer.is_lead_limit_exhausted && !s.answer.added) {
+    // ok: false with no word on any lead (off-contract: §6.1 uses it only for lead credit): the
+    // call was refused as a whole, and the server's text is the only explanation there is.
+    const std::string_view text = s.answer.view(s.answer.error);
+    const std::string why = fmt::format("the server refused the batch (ok: false): {}",
+                                        text.empty() ? std::string_view("no message") : text);
+    w.maybe_landed = true;
+    ledger_.settle_all(w.b, outcome::rejected_by_server, "refused", why, true);
+    ++batches;
+    note_bad_answer(why, "check the campaign's state in SmartLead");
+    return;
+  }
+  ++good_answers_;
+  bad_answers_in_a_row_ = 0;
   s.emails.clear();
   for (const auto& l : w.b.leads) s.emails.push_back(l.email);
   const resolved_batch resolved = resolve_leads(s.answer, s.emails, w.maybe_landed);

@@ -112,6 +112,7 @@ class sender_pool {
   void settle_stopped(const work& w);
   void requeue_front(work w);
   void requeue_in_pieces(const work& w, std::size_t size);
+  void note_bad_answer(const std::string& why, std::string_view advice);
   work make_work(batch b, bool maybe_landed);
   [[nodiscard]] bool stopping() const { return stop_.has_value(); }
   void stop_fatal(outcome what, std::string message);
@@ -124,8 +125,8 @@ class sender_pool {
   ledger& ledger_;
   batch_queue& queue_;
   std::atomic<std::size_t>& batch_cap_;
-  std::uint64_t readable_answers_ = 0;    // 2xx add-leads answers parsed
-  std::uint64_t unreadable_in_a_row_ = 0;  // 2xx answers that were not the add-leads JSON
+  std::uint64_t good_answers_ = 0;          // 2xx add-leads answers that settled leads
+  std::uint64_t bad_answers_in_a_row_ = 0;  // 2xx answers unreadable or refusing the call
   std::deque<work> redo_;  // re-cut batches, sent before new ones
   std::vector<std::unique_ptr<sender>> senders_;
   boost::asio::steady_timer wake_;  // cancelled when a slot frees, work is requeued or on stop
