@@ -139,6 +139,10 @@ TEST_CASE("empty, header-only, unreadable and email-less inputs") {
   auto r = validate(write("empty.csv", ""));
   CHECK(r.rc == 3);
   CHECK(r.log.find("empty.csv") != std::string::npos);
+  // A run that cannot start still leaves a report for the nightly job that parses it.
+  CHECK(r.report.find("\"exit_code\":3") != std::string::npos);
+  CHECK(r.report.find("\"stop_reason\":\"") != std::string::npos);
+  CHECK(r.report.find("empty input") != std::string::npos);
   r = validate(write("header.csv", "email,name\n"));
   CHECK(r.rc == 0);
   CHECK(r.report.find("\"rows_read\":0") != std::string::npos);

@@ -128,6 +128,18 @@ void write_report(const std::string& path, const report& rep) {
   out.close();
 }
 
+void write_failed_report(const std::string& path, report& rep, std::string_view why,
+                         int rc) noexcept {
+  try {
+    rep.stop_clock();
+    rep.stop_reason = std::string(why);
+    rep.exit_code = rc;
+    write_report(path, rep);
+  } catch (...) {
+    // The error being reported matters more; the caller prints it.
+  }
+}
+
 std::string summary(const report& rep) {
   std::string s = fmt::format("leadpipe: {} rows in {:.2f} s", rep.rows_read(), rep.seconds());
   for (std::size_t i = 0; i < outcome_count; ++i) {

@@ -51,6 +51,12 @@ void add_cpu_flags(CLI::App& cmd, cpu_flags& f);
 /// Writes the report JSON to `path` ("-" = standard output; empty = nowhere). Throws output_error.
 void write_report(const std::string& path, const report& rep);
 
+/// For a run that ends by an exception: records `why` as the stop reason and `rc` as the exit
+/// code and writes the report when --report was given, so that a nightly job always finds one.
+/// Never throws (a report that cannot be written is left out).
+void write_failed_report(const std::string& path, report& rep, std::string_view why,
+                         int rc) noexcept;
+
 /// A short human summary of a report for standard error.
 [[nodiscard]] std::string summary(const report& rep);
 

@@ -144,9 +144,13 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
         write_cache(cached.path, *cache);
       }
     }
-  } catch (...) {
-    rep.stop_clock();
-    throw;
+  } catch (const std::exception& e) {
+    // A signal during the sync ends the job like one during the import: exit 1, with a report.
+    const bool signalled = stop.load();
+    write_failed_report(a.flags.report, rep, e.what(), signalled ? exit_not_imported : exit_fatal);
+    if (!signalled) throw;
+    std::fputs(fmt::format("leadpipe: stopped: {}\n", e.what()).c_str(), stderr);
+    return exit_not_imported;
   }
   rep.stop_clock();
   rep.exit_code = rc;

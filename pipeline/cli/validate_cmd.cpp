@@ -16,10 +16,9 @@ void add_validate(CLI::App& app, validate_args& a) {
   a.cmd = cmd;
 }
 
-int run_validate(const validate_args& a) {
-  const cpu_options opts = to_options(a.flags);
-  report rep("validate");
-  rep.start_clock();
+namespace {
+
+int validate_run(const validate_args& a, const cpu_options& opts, report& rep) {
   cpu_pipeline pipe(opts, rep);
   std::fputs(fmt::format("leadpipe: {}: columns\n{}", opts.input, pipe.mapping().describe()).c_str(),
              stderr);
@@ -50,6 +49,20 @@ int run_validate(const validate_args& a) {
   write_report(a.flags.report, rep);
   std::fputs((summary(rep) + "\n").c_str(), stderr);
   return exit_ok;
+}
+
+}  // namespace
+
+int run_validate(const validate_args& a) {
+  const cpu_options opts = to_options(a.flags);
+  report rep("validate");
+  rep.start_clock();
+  try {
+    return validate_run(a, opts, rep);
+  } catch (const std::exception& e) {
+    write_failed_report(a.flags.report, rep, e.what(), exit_fatal);
+    throw;
+  }
 }
 
 }  // namespace leadpipe::cli
