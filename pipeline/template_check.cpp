@@ -53,7 +53,23 @@ variable_source resolve_variable(const column_mapping& m, std::string_view name)
   for (const auto& h : m.header) {
     if (iequals(h, name)) {
       src.near_miss = h;
-      break;
+      return src;
+    }
+  }
+  // Spelt another way ({{companyName}}, {{First Name}}): a mapped lead field's variable or a
+  // column whose name matches once case, spaces, '_', '-' and '.' are ignored.
+  const std::string want = normalise_header(name);
+  for (std::size_t f = 0; f < lead_field_count; ++f) {
+    const auto field = static_cast<lead_field>(f);
+    if (m.column(field) != column_mapping::none && normalise_header(leadpipe::name(field)) == want) {
+      src.near_miss = std::string(leadpipe::name(field));
+      return src;
+    }
+  }
+  for (auto col : m.custom_columns) {
+    if (normalise_header(m.header[col]) == want) {
+      src.near_miss = m.header[col];
+      return src;
     }
   }
   return src;

@@ -33,4 +33,11 @@ TEST_CASE("variables resolve to lead fields, exact custom fields, or missing wit
   auto unmapped_field = resolve_variable(m, "last_name");
   CHECK(unmapped_field.from == variable_source::kind::missing);
   CHECK(resolve_variable(m, "nothing").near_miss.empty());
+  // Spelt another way: a mapped lead field's variable, or a custom column.
+  auto camel = resolve_variable(m, "firstName");
+  CHECK(camel.from == variable_source::kind::missing);
+  CHECK(camel.near_miss == "first_name");
+  auto spaced = resolve_variable(m, "Company Name");  // "company" maps to company_name
+  CHECK(spaced.near_miss == "company_name");
+  CHECK(resolve_variable(m, "t_i_e_r").near_miss == "Tier");
 }

@@ -29,7 +29,8 @@ struct variable_source {
   kind from = kind::missing;
   lead_field field = lead_field::email;  ///< for lead_field
   std::uint32_t column = 0;              ///< the CSV column (lead_field or custom_field)
-  std::string near_miss;                 ///< missing: a header equal but for case, if any
+  std::string near_miss;  ///< missing: a header equal but for case, else a mapped lead field or
+                          ///< custom column equal once case, spaces, _ - . are ignored
 };
 
 /// Resolves a variable: a standard lead field name (first_name ...) that is mapped, else a custom
