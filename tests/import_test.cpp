@@ -124,9 +124,11 @@ TEST_CASE("a real rate limit: 429s pause every sender and every lead still lands
   CHECK(count(*r, outcome::added) == 4000);
   CHECK(s.members(1).size() == 4000);
   REQUIRE(r->rep.network.has_value());
-  // No storm: after a 429 everyone waits for Retry-After, so 429s stay near one per window.
+  // No storm: after a 429 everyone waits for Retry-After, so each window costs at most the
+  // requests in flight beyond its 5 (3 of 8) in 429s: 17-21 over the run's six or seven windows
+  // (measured; 21 once under ASan), where resending without the pause would make hundreds.
   CHECK(r->rep.network->rate_limited >= 1);
-  CHECK(r->rep.network->rate_limited <= 20);
+  CHECK(r->rep.network->rate_limited <= 28);
   CHECK(r->rep.network->paused_seconds > 0);
 }
 
