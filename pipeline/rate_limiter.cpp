@@ -104,7 +104,7 @@ acquire_result rate_limiter::try_acquire(steady_time now) {
   for (auto& r : rules_) count_send(r, now);
   last_grant_ = now;
   grants_.push_back(now);
-  while (grants_.front() + options_.overload_horizon < now) grants_.pop_front();
+  trim_grants(now);
   if (!rules_.empty()) {
     sends_.push_back(now);
     prune_sends(now);
@@ -237,6 +237,21 @@ void rate_limiter::on_response(steady_time sent, steady_time received,
   }
 }
 
+// Pauses every sender until `wait` plus 0..max_429_jitter after `received` (never shortens a
+// pause), counting the time added to the pauses.
+void rate_limiter::pause_for(steady_time received, milliseconds wait) {
+  std::uniform_int_distribution<std::int64_t> jitter(0, options_.max_429_jitter.count());
+  const steady_time until = received + wait + milliseconds(jitter(rng_));
+  if (until > paused_until_) {
+    stats_.paused += duration_cast<milliseconds>(until - std::max(paused_until_, received));
+    paused_until_ = until;
+  }
+}
+
+void rate_limiter::trim_grants(steady_time now) {
+  while (!grants_.empty() && grants_.front() + options_.overload_horizon < now) grants_.pop_front();
+}
+
 // Multiplicative decrease, once per round trip: an overload of a request sent before the last
 // cut says nothing about the rate that cut set.
 void rate_limiter::cut_pace(steady_time sent, steady_time now) {
@@ -245,9 +260,7 @@ void rate_limiter::cut_pace(steady_time sent, steady_time now) {
   if (pace_ != duration::zero()) {
     rate = per_second(pace_);
   } else {
-    while (!grants_.empty() && grants_.front() + options_.overload_horizon < now) {
-      grants_.pop_front();
-    }
+    trim_grants(now);
     // Over the horizon, or since the first permit in it when the job is younger (at least 1 s).
     const auto span = grants_.empty() ? options_.overload_horizon
                                       : std::max<duration>(now - grants_.front(), std::chrono::seconds(1));
@@ -270,13 +283,7 @@ void rate_limiter::on_overload(steady_time sent, steady_time received,
   ++stats_.overloads;
   cut_pace(sent, received);
   if (headers.retry_after) {
-    std::uniform_int_distribution<std::int64_t> jitter(0, options_.max_429_jitter.count());
-    const auto wait = std::clamp(*headers.retry_after, milliseconds(0), longest_wait);
-    const steady_time until = received + wait + milliseconds(jitter(rng_));
-    if (until > paused_until_) {
-      stats_.paused += duration_cast<milliseconds>(until - std::max(paused_until_, received));
-      paused_until_ = until;
-    }
+    pause_for(received, std::clamp(*headers.retry_after, milliseconds(0), longest_wait));
   }
 }
 
@@ -328,12 +335,7 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
     wait = milliseconds(static_cast<std::int64_t>(
         std::min(ms, static_cast<double>(options_.max_429_wait.count()))));
   }
-  std::uniform_int_distribution<std::int64_t> jitter(0, options_.max_429_jitter.count());
-  const steady_time until = received + wait + milliseconds(jitter(rng_));
-  if (until > paused_until_) {
-    stats_.paused += duration_cast<milliseconds>(until - std::max(paused_until_, received));
-    paused_until_ = until;
-  }
+  pause_for(received, wait);
   return {consecutive >= options_.max_consecutive_429, paused_until_};
 }
 

@@ -217,6 +217,8 @@ class rate_limiter {
   void prune_sends(steady_time now);
   void note_latency(steady_time sent, steady_time received);
   void cut_pace(steady_time sent, steady_time now);
+  void pause_for(steady_time received, std::chrono::milliseconds wait);
+  void trim_grants(steady_time now);
   [[nodiscard]] steady_time paced(steady_time now) const;
   [[nodiscard]] std::optional<steady_time> reset_time(const rate_limit_headers& h,
                                                       steady_time received,
