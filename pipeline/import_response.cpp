@@ -12,6 +12,7 @@
 #include <boost/system/errc.hpp>
 
 #include "leadpipe/contract_email.hpp"
+#include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
 namespace {
@@ -387,12 +388,7 @@ error_code read_error_field(std::string_view key, od::value v, error_body& body,
 }
 
 std::string raw_message(std::string_view body) {
-  body = contract_trim(body);
-  if (body.size() <= raw_message_limit) return std::string(body);
-  std::size_t cut = raw_message_limit;
-  // Never split a UTF-8 sequence: back off to the byte that starts one.
-  while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0U) == 0x80U) --cut;
-  return std::string(body.substr(0, cut));
+  return std::string(utf8::prefix(contract_trim(body), raw_message_limit));
 }
 
 std::optional<unsigned> fixed_digits(std::string_view s, std::size_t at, std::size_t n) {

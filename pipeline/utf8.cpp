@@ -43,6 +43,13 @@ bool is_ascii(std::string_view s) noexcept {
   return true;
 }
 
+std::string_view prefix(std::string_view s, std::size_t n) noexcept {
+  if (s.size() <= n) return s;
+  std::size_t cut = n;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0U) == 0x80U) --cut;
+  return s.substr(0, cut);
+}
+
 bool is_valid(std::string_view s) noexcept {
   if (is_ascii(s)) return true;
   for (std::size_t i = 0; i < s.size();) {

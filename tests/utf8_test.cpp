@@ -45,3 +45,13 @@ TEST_CASE("decode and append round-trip") {
     CHECK(u::decode(s, 0, s.size()) == cp);
   }
 }
+
+TEST_CASE("prefix never ends inside a UTF-8 sequence") {
+  using leadpipe::utf8::prefix;
+  CHECK(prefix("abc", 10) == "abc");
+  CHECK(prefix("abcdef", 3) == "abc");
+  const std::string s = "ab\xC3\xA9" "cd";  // "abécd": é is bytes 2-3
+  CHECK(prefix(s, 3) == "ab");
+  CHECK(prefix(s, 4) == "ab\xC3\xA9");
+  CHECK(prefix("\xE2\x82\xAC", 2).empty());
+}

@@ -16,6 +16,10 @@ namespace leadpipe::utf8 {
 /// True when the whole of `s` is well-formed UTF-8. Pure-ASCII input takes a fast path.
 [[nodiscard]] bool is_valid(std::string_view s) noexcept;
 
+/// The longest prefix of `s` of at most `n` bytes that does not end inside a UTF-8 sequence
+/// (it backs off to the byte that starts one). Thread-safe.
+[[nodiscard]] std::string_view prefix(std::string_view s, std::size_t n) noexcept;
+
 /// True when every byte of `s` is below 0x80.
 [[nodiscard]] bool is_ascii(std::string_view s) noexcept;
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "leadpipe/import_response.hpp"
+#include "leadpipe/utf8.hpp"
 #include "leadpipe/net/api_client.hpp"
 
 namespace leadpipe::net {
@@ -420,11 +421,7 @@ void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
     // --resume confirms those that are.
     w.maybe_landed = true;
     std::string start = s.parser.parse_error(body).message;
-    if (start.size() > 80) {
-      std::size_t cut = 80;  // on a character boundary
-      while (cut > 0 && (static_cast<unsigned char>(start[cut]) & 0xC0U) == 0x80U) --cut;
-      start = start.substr(0, cut) + "...";
-    }
+    if (start.size() > 80) start = std::string(utf8::prefix(start, 80)) + "...";
     const std::string_view type = response_header(s.res, "Content-Type");
     const std::string why = fmt::format(
         "a {} answer that is not the add-leads JSON (Content-Type: {}; it begins \"{}\")",
