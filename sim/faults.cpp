@@ -53,12 +53,8 @@ bool apply_item(fault_rule& f, std::string_view name, std::string_view value, bo
   if (name == "every") return parse_number(value, f.every) && f.every > 0;
   if (name == "retry-after") return parse_number(value, f.retry_after_s) && f.retry_after_s >= 0;
   if (name == "mean") return parse_duration(value, f.latency_mean_ms);
-  if (name == "html" && value.empty()) {
-    f.html = true;
-    return true;
-  }
-  if (name == "refuse" && value.empty()) {
-    f.refuse = true;
+  if ((name == "html" || name == "refuse") && value.empty()) {
+    f.body = name == "html" ? injected_body::html : injected_body::refusal;
     return true;
   }
   if (name == "status") {
@@ -158,8 +154,7 @@ fault_plan fault_injector::decide(route_id route) {
         if (f.nth != 0 ? n == f.nth : lucky) {
           plan.action = fault_action::status;
           plan.status = f.status;
-          plan.html = f.html;
-          plan.refuse = f.refuse;
+          plan.body = f.body;
         }
         continue;
       case fault_kind::burst429: {

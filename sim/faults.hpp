@@ -18,6 +18,10 @@
 
 namespace leadpipe::sim {
 
+/// What an injected status carries: the usual JSON error (or 429 body), a web page, or
+/// {"ok":false,"message":"injected refusal"}.
+enum class injected_body : std::uint8_t { error, html, refusal };
+
 enum class fault_kind : std::uint8_t {
   status, close_before_answer, drop_after_commit, truncate, eof_body, burst429, latency
 };
@@ -32,8 +36,7 @@ struct fault_rule {
   std::uint32_t burst = 0;
   std::uint32_t every = 0;
   std::int64_t retry_after_s = 1;  ///< Retry-After of spurious 429s
-  bool html = false;               ///< with status: answer a web page instead of JSON
-  bool refuse = false;             ///< with status: answer {"ok":false,"message":...}
+  injected_body body = injected_body::error;  ///< with status: items html, refuse
   std::int64_t latency_min_ms = 0;
   std::int64_t latency_max_ms = 0;
   std::int64_t latency_mean_ms = 0;  ///< of the shifted exponential before the cap
@@ -57,8 +60,7 @@ struct fault_plan {
   fault_action action = fault_action::none;
   unsigned status = 0;
   std::int64_t retry_after_s = 1;
-  bool html = false;
-  bool refuse = false;
+  injected_body body = injected_body::error;
 };
 
 /// Holds the rules and the per-route request numbers. decide() numbers each request of a route

@@ -222,7 +222,7 @@ struct server::impl {
       case fault_action::status:
       case fault_action::spurious_429:
         sim.injected_status(plan.action == fault_action::status ? plan.status : 429U,
-                            plan.retry_after_s, res, plan.html, plan.refuse);
+                            plan.retry_after_s, res, plan.body);
         break;
       default:
         sim.handle(m, target, req.body(), scratch, res, admitted);

@@ -126,18 +126,20 @@ void simulator::reset() {
 }
 
 void simulator::injected_status(unsigned status, std::int64_t retry_after_s,
-                                sim_response& res, bool html, bool refuse) const {
+                                sim_response& res, injected_body body) const {
   res.clear();
-  if (refuse) {
-    res.status = status;
-    res.body = R"({"ok":false,"message":"injected refusal"})";
-    return;
-  }
-  if (html) {
-    res.status = status;
-    res.plain_text = true;
-    res.body = "<html><head><title>Welcome</title></head><body>It works!</body></html>\n";
-    return;
+  switch (body) {
+    case injected_body::refusal:
+      res.status = status;
+      res.body = R"({"ok":false,"message":"injected refusal"})";
+      return;
+    case injected_body::html:
+      res.status = status;
+      res.plain_text = true;
+      res.body = "<html><head><title>Welcome</title></head><body>It works!</body></html>\n";
+      return;
+    case injected_body::error:
+      break;
   }
   if (status == 429) {
     write_rate_limited(res, std::max<std::int64_t>(retry_after_s, 1));

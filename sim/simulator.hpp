@@ -88,10 +88,10 @@ class simulator {
   void handle(http_method m, std::string_view target, std::string& body, request_scratch& scratch,
               sim_response& res, bool admitted = false);
   /// The error response for an injected status (5xx as §2.1, 429 as §3.4).
-  /// `html`: the body is a web page (text/plain here), as a misrouted proxy would answer;
-  /// `refuse`: {"ok":false,"message":"injected refusal"}, a refusal of the whole call.
+  /// `body`: html is a web page (text/plain here), as a misrouted proxy would answer; refusal
+  /// is {"ok":false,"message":"injected refusal"}, a refusal of the whole call.
   void injected_status(unsigned status, std::int64_t retry_after_s, sim_response& res,
-                       bool html = false, bool refuse = false) const;
+                       injected_body body = injected_body::error) const;
 
   /// Current options (a snapshot).
   [[nodiscard]] std::shared_ptr<const sim_options> options() const;
