@@ -291,13 +291,23 @@ TEST_CASE("answers ended by closing the connection (no length, no close_notify) 
   CHECK(s.members(1).size() == 4000);
 }
 
-TEST_CASE("a web page where the API should be: the job stops after three, saying why") {
-  live_sim s(sim::default_config());
-  s.faults({"import:status=200:html"});
-  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(4000))));
+namespace {
+
+// Imports `leads` addresses in batches of 100, one request at a time, with `fault` injected:
+// the cases below count exactly which batches were answered before the job stopped.
+auto run_one_at_a_time(live_sim& s, const std::string& fault, std::size_t leads) {
+  s.faults({fault});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(leads))));
   o.batching.max_leads = 100;
   o.concurrency = 1;
-  auto r = run(o);
+  return run(o);
+}
+
+}  // namespace
+
+TEST_CASE("a web page where the API should be: the job stops after three, saying why") {
+  live_sim s(sim::default_config());
+  auto r = run_one_at_a_time(s, "import:status=200:html", 4000);
   CHECK(r->rc != 0);
   CHECK(r->rep.balanced());
   CHECK(count(*r, outcome::not_imported_retries_exhausted) == 300);  // three batches
@@ -309,11 +319,7 @@ TEST_CASE("a web page where the API should be: the job stops after three, saying
 
 TEST_CASE("ok: false with no word on any lead: the batch is refused with the server's text") {
   live_sim s(sim::default_config());
-  s.faults({"import:status=200:refuse"});
-  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(2000))));
-  o.batching.max_leads = 100;
-  o.concurrency = 1;
-  auto r = run(o);
+  auto r = run_one_at_a_time(s, "import:status=200:refuse", 2000);
   CHECK(r->rc != 0);
   CHECK(r->rep.balanced());
   CHECK(count(*r, outcome::rejected_by_server) == 300);
@@ -324,11 +330,7 @@ TEST_CASE("ok: false with no word on any lead: the batch is refused with the ser
 
 TEST_CASE("a redirect stops the job instead of rejecting every batch") {
   live_sim s(sim::default_config());
-  s.faults({"import:status=308"});
-  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(2000))));
-  o.batching.max_leads = 100;
-  o.concurrency = 1;
-  auto r = run(o);
+  auto r = run_one_at_a_time(s, "import:status=308", 2000);
   CHECK(r->rc != 0);
   CHECK(r->rep.balanced());
   CHECK(count(*r, outcome::not_imported_stopped) == 2000);
