@@ -302,12 +302,41 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
   }
 }
 
+// Excel writes "sep=;" as the first line of some exports to name the delimiter. Such a line is
+// skipped; its delimiter is used unless one was given.
+csv_reader::sep_hint csv_reader::read_sep_line() {
+  const char* const p = buf_.get() + pos_;
+  const std::size_t have = end_ - pos_;
+  constexpr std::string_view prefix = "sep=";
+  const std::size_t look = std::min(have, prefix.size());
+  for (std::size_t i = 0; i < look; ++i) {
+    const char c = (p[i] >= 'A' && p[i] <= 'Z') ? static_cast<char>(p[i] | 0x20) : p[i];
+    if (c != prefix[i]) return sep_hint::none;
+  }
+  // "sep=X" then CR LF, LF or the end of input.
+  std::size_t n = prefix.size() + 1;
+  if (have < n + 2 && !eof_) return sep_hint::need_more;
+  if (have < n) return sep_hint::none;
+  const char d = p[prefix.size()];
+  if (d == '"' || d == '\n' || d == '\r') return sep_hint::none;
+  if (n < have && p[n] == '\r') ++n;
+  if (n < have && p[n] != '\n') return sep_hint::none;
+  if (n < have) ++n;
+  sep_hint_ = d;
+  pos_ += n;
+  line_ += 1;
+  return sep_hint::found;
+}
+
 // The delimiter that splits the header line into the most fields wins. Record boundaries can
 // depend on the delimiter (a quote opens a field only at its start), so each one gets a full scan.
 csv_reader::delimiter_choice csv_reader::choose_delimiter() {
   static constexpr std::array<char, 4> candidates = {',', ';', '\t', '|'};
+  const char* const fixed = options_.delimiter != 0 ? &options_.delimiter
+                            : sep_hint_ != 0        ? &sep_hint_
+                                                    : nullptr;
   const std::span<const char> tries =
-      options_.delimiter != 0 ? std::span<const char>(&options_.delimiter, 1) : candidates;
+      fixed != nullptr ? std::span<const char>(fixed, 1) : std::span<const char>(candidates);
   delimiter_choice choice;
   std::size_t best_count = 0;
   for (const char d : tries) {
@@ -363,6 +392,15 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
         cr_lines_ = true;
         std::replace(buf_.get() + pos_, buf_.get() + end_, '\r', '\n');
       }
+    }
+    if (!sep_line_checked_) {
+      const sep_hint h = read_sep_line();
+      if (h == sep_hint::need_more) {
+        fill();
+        continue;
+      }
+      sep_line_checked_ = true;
+      if (h == sep_hint::found) continue;
     }
     const delimiter_choice choice = choose_delimiter();
     if (choice.need_more) {

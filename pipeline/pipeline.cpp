@@ -108,6 +108,11 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
         "{}: lines end with a lone CR (a classic Mac export): every CR is read as a line break",
         opts.input));
   }
+  if (const char hint = impl_->reader.sep_line(); hint != 0 && hint != impl_->reader.delimiter()) {
+    rep.warnings.push_back(fmt::format(
+        "{}: the first line says sep={} but --delimiter gave another delimiter; --delimiter wins",
+        opts.input, hint));
+  }
   rep.mapping_json = mapping_json();
   rep.input.path = opts.input;
   rep.input.delimiter = impl_->reader.delimiter();

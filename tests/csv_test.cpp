@@ -307,6 +307,42 @@ TEST_CASE("a lone CR stays data when the first line ends with LF or CRLF") {
   }
 }
 
+TEST_CASE("an Excel sep= first line names the delimiter and is not the header") {
+  for (const std::string eol : {"\n", "\r\n", "\r"}) {
+    const std::string text = "SEP=;" + eol + "Email;Name,Title" + eol + "a@x.io;Lee, Ann" + eol;
+    for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+      CAPTURE(chunk);
+      csv_reader reader = open_reader(text, {}, chunk);
+      CHECK(reader.sep_line() == ';');
+      CHECK(reader.delimiter() == ';');
+      parsed p = parse_begin(reader);
+      csv_record r;
+      while (reader.next(r)) p.rows.push_back(copy(r));
+      CHECK(p.header == sv{"Email", "Name,Title"});
+      CHECK(p.header_line == 2);
+      REQUIRE(p.rows.size() == 1);
+      CHECK(p.rows[0].line == 3);
+      CHECK(fields(p.rows[0]) == sv{"a@x.io", "Lee, Ann"});
+    }
+  }
+  // A given delimiter wins over the hint; the line is still skipped.
+  csv_reader given = open_reader("sep=;\nEmail,Name\na@x.io,Ann\n", {.delimiter = ','}, 0);
+  CHECK(given.sep_line() == ';');
+  CHECK(given.delimiter() == ',');
+  CHECK(given.header() == sv{"Email", "Name"});
+  // Anything else on the first line is an ordinary header.
+  for (const std::string text : {"sep=;x\na\n", "sep\na\n", "sep=\"\na\n", "separator,email\n"}) {
+    CAPTURE(text);
+    csv_reader reader = open_reader(text, {}, 1);
+    CHECK(reader.sep_line() == 0);
+    CHECK(reader.header_line() == 1);
+  }
+  // A file holding nothing but the hint has no header.
+  std::string message;
+  CHECK_FALSE(csv_reader::open(byte_source::from_memory("sep=,", "t.csv"), {}, &message).has_value());
+  CHECK(message == "t.csv: empty input (no header line)");
+}
+
 TEST_CASE("ragged rows are judged against the header; empty trailing extras are tolerated") {
   const parsed p = parse("email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\n");
   CHECK(p.header == sv{"email", "a", "b"});  // trailing empty names dropped

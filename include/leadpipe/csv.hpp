@@ -128,6 +128,9 @@ class csv_reader {
   /// considered) is a CR not followed by LF: the whole input is then read with every CR turned
   /// into an LF, byte for byte, so offsets are unchanged and raw texts hold LF for CR.
   [[nodiscard]] bool cr_line_endings() const noexcept { return cr_lines_; }
+  /// The delimiter named by an Excel "sep=X" first line (which is skipped, not the header), or 0
+  /// when there is none. It is used unless csv_options::delimiter is set.
+  [[nodiscard]] char sep_line() const noexcept { return sep_hint_; }
 
   /// Reads the next record into `record` (views valid until the next call); returns false at the
   /// end of the input. Rejected rows come back with record.error set. Throws source_error when
@@ -165,6 +168,8 @@ class csv_reader {
   [[nodiscard]] delimiter_choice choose_delimiter();
   enum class ending_choice : std::uint8_t { lf, cr, need_more };
   [[nodiscard]] ending_choice choose_line_ending() const noexcept;
+  enum class sep_hint : std::uint8_t { none, found, need_more };
+  [[nodiscard]] sep_hint read_sep_line();
   [[nodiscard]] scan_result scan(const char* p, char delimiter);
   void emit(std::string_view field);
   char* unescape(const char* first, const char* last, std::size_t scratch_start);
@@ -189,6 +194,8 @@ class csv_reader {
   std::uint64_t line_ = 1;         // line of buf_[pos_]
   bool ending_known_ = false;      // choose_line_ending() has decided
   bool cr_lines_ = false;          // CRs are turned into LFs as they are read
+  bool sep_line_checked_ = false;  // read_sep_line() has decided
+  char sep_hint_ = 0;              // delimiter of an Excel "sep=X" first line
 
   // Unescaped fields of the current batch. As large as buf_, so never regrown: a batch's records
   // all lie in buf_ and unescaping never lengthens a field.
