@@ -130,6 +130,20 @@ const column_mapping& cpu_pipeline::mapping() const { return impl_->mapper.mappi
 server_sets& cpu_pipeline::sets() { return impl_->sets; }
 const email_validator& cpu_pipeline::validator() const { return impl_->validator; }
 
+std::string cpu_pipeline::banner() const {
+  const std::string& input = impl_->opts.input;
+  std::string out = fmt::format("leadpipe: {}: columns\n{}", input, mapping().describe());
+  const byte_source& src = impl_->reader.source();
+  if (src.encoding() != "utf-8" || impl_->opts.source.encoding == "auto") {
+    const bool given = impl_->opts.source.encoding == src.encoding();
+    out += fmt::format("leadpipe: {}: read as {}{}\n", input, src.encoding(),
+                       given ? "" : (impl_->opts.source.encoding == "auto" && !src.has_bom())
+                                        ? " (--encoding auto, from the first MiB)"
+                                        : " (from its byte-order mark)");
+  }
+  return out;
+}
+
 std::string cpu_pipeline::mapping_json() const {
   const column_mapping& m = mapping();
   std::string out;
@@ -343,10 +357,13 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   rep.input.size = s.reader.source().raw_bytes_read();
   rep.input.xxh3_128 = s.reader.source().raw_digest();
   if (rep.repaired_encoding() != 0 && s.reader.source().encoding() == "utf-8") {
+    // --encoding auto only looks at the first MiB: past that it cannot help.
+    const bool automatic = s.opts.source.encoding == "auto";
     rep.warnings.push_back(fmt::format(
         "{}: {} rows held bytes that are not UTF-8 (replaced by U+FFFD); if the file was saved "
-        "by a Windows spreadsheet, --encoding windows-1252 (or --encoding auto) reads it as such",
-        s.opts.input, rep.repaired_encoding()));
+        "by a Windows spreadsheet, --encoding windows-1252{} reads it as such",
+        s.opts.input, rep.repaired_encoding(),
+        automatic ? " (--encoding auto saw only UTF-8 in the first MiB)" : " or --encoding auto"));
   }
   for (auto& st : rep.sets) {
     if (st.name == "existing") st.bytes = table_bytes(s.sets.existing);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -16,6 +15,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include "leadpipe/utf8.hpp"
 #include "source_stages.hpp"
 
 namespace leadpipe {
@@ -114,8 +114,9 @@ class peek_stage final : public sd::stage {
  public:
   explicit peek_stage(sd::stage& upstream) : up_(upstream) {}
 
-  // Up to `want` (<= 4) bytes from the start; fewer only at the end of the stream.
+  // Up to `want` bytes from the start; fewer only at the end of the stream (then at_end()).
   std::string_view peek(std::size_t want) {
+    if (buf_.size() < want) buf_.resize(want);
     while (len_ < want && !eof_) {
       const std::size_t got = up_.read(buf_.data() + len_, want - len_);
       if (got == 0) eof_ = true;
@@ -123,6 +124,7 @@ class peek_stage final : public sd::stage {
     }
     return {buf_.data() + pos_, len_ - pos_};
   }
+  [[nodiscard]] bool at_end() const noexcept { return eof_; }
   void skip(std::size_t n) { pos_ += std::min(n, len_ - pos_); }
 
   std::size_t read(char* out, std::size_t n) override {
@@ -133,12 +135,13 @@ class peek_stage final : public sd::stage {
       return k;
     }
     if (eof_) return 0;
+    if (!buf_.empty()) std::string().swap(buf_);  // the sniffing window is no longer needed
     return up_.read(out, n);
   }
 
  private:
   sd::stage& up_;
-  std::array<char, 4> buf_{};
+  std::string buf_;
   std::size_t pos_ = 0;
   std::size_t len_ = 0;
   bool eof_ = false;
@@ -162,6 +165,29 @@ bom detect_bom(std::string_view h) {
   return {};
 }
 
+// How much of the (decompressed) input --encoding auto looks at when there is no byte-order mark.
+constexpr std::size_t sniff_bytes = std::size_t{1} << 20;
+
+// --encoding auto without a byte-order mark. Text whose bytes at odd (even) positions are mostly
+// NUL is UTF-16LE (BE) without a mark; text that is valid UTF-8, allowing a sequence cut by the
+// end of the window, is UTF-8; anything else is windows-1252, which is what Windows
+// spreadsheets write.
+bom sniff_encoding(std::string_view s, bool whole) {
+  std::size_t nul_even = 0;
+  std::size_t nul_odd = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\0') ++((i % 2 == 0) ? nul_even : nul_odd);
+  }
+  if (s.size() >= 4) {
+    if (nul_odd >= s.size() / 4 && nul_even * 8 <= nul_odd) return {0, "UTF-16LE", "utf-16le"};
+    if (nul_even >= s.size() / 4 && nul_odd * 8 <= nul_even) return {0, "UTF-16BE", "utf-16be"};
+  }
+  for (std::size_t cut = 0; cut <= (whole ? 0U : std::min<std::size_t>(3, s.size())); ++cut) {
+    if (utf8::is_valid(s.substr(0, s.size() - cut))) return {};
+  }
+  return {0, "windows-1252", "windows-1252"};
+}
+
 }  // namespace
 
 struct byte_source::impl {
@@ -170,6 +196,7 @@ struct byte_source::impl {
   std::optional<std::uint64_t> size;
   std::size_t max_chunk = 0;
   bool gzip = false;
+  bool bom_seen = false;
   std::unique_ptr<raw_stage> raw;
   std::unique_ptr<peek_stage> raw_peek;
   std::unique_ptr<sd::stage> gunzip;
@@ -180,7 +207,8 @@ struct byte_source::impl {
   // Sniffs gzip magic, then a byte-order mark in the (decompressed) stream, and chains the
   // stages. Runs once, from the factories.
   void build(const source_options& options) {
-    const bool named = !options.encoding.empty() && options.encoding != "auto";
+    const bool automatic = options.encoding == "auto";
+    const bool named = !options.encoding.empty() && !automatic;
     // Checked before any read so that a typo fails fast, even when a BOM would win.
     std::string canonical = named ? sd::canonical_encoding(options.encoding, name) : "UTF-8";
     raw_peek = std::make_unique<peek_stage>(*raw);
@@ -194,11 +222,16 @@ struct byte_source::impl {
     top = plain_peek.get();
     const bom mark = detect_bom(plain_peek->peek(4));
     if (mark.length != 0) {
+      bom_seen = true;
       plain_peek->skip(mark.length);
       canonical = mark.canonical;
       encoding = mark.label;
     } else if (named && !sd::is_utf8(canonical)) {
       encoding = options.encoding;
+    } else if (automatic) {
+      const bom guess = sniff_encoding(plain_peek->peek(sniff_bytes), plain_peek->at_end());
+      canonical = guess.canonical;
+      encoding = guess.label;
     }
     if (!sd::is_utf8(canonical)) {
       decoder = sd::make_decoder(*plain_peek, name, canonical, mark.length);
@@ -262,5 +295,6 @@ std::optional<std::uint64_t> byte_source::raw_size() const noexcept { return imp
 std::string byte_source::raw_digest() const { return impl_->raw->digest(); }
 bool byte_source::compressed() const noexcept { return impl_->gzip; }
 const std::string& byte_source::encoding() const noexcept { return impl_->encoding; }
+bool byte_source::has_bom() const noexcept { return impl_->bom_seen; }
 
 }  // namespace leadpipe

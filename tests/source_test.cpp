@@ -198,6 +198,36 @@ TEST_CASE("windows-1252 and latin1 are converted when named") {
   CHECK(decode("plain", 0, "utf8") == "plain");
 }
 
+TEST_CASE("--encoding auto tells UTF-8, windows-1252 and UTF-16 without a mark apart") {
+  const auto chosen = [](const std::string& raw) {
+    return byte_source::from_memory(raw, "a.csv", {.encoding = "auto", .max_chunk = 0}).encoding();
+  };
+  const std::string utf8 = "email,name\nann@x.io,Zo\xC3\xAB M\xC3\xBCller\n";
+  const std::string cp1252 = "email;name\r\nann@x.io;J\xFCrgen M\xFCller \x96 Stra\xDF" "e\r\n";
+  const std::string text = "email,name\r\nann@example.com,Zo\xC3\xAB 東京\n" + sample_text(10'000, 3);
+  CHECK(chosen(utf8) == "utf-8");
+  CHECK(chosen("email\n") == "utf-8");
+  CHECK(chosen("") == "utf-8");
+  CHECK(chosen(cp1252) == "windows-1252");
+  CHECK(chosen(utf16(text, true).substr(2)) == "utf-16le");  // substr: the mark removed
+  CHECK(chosen(utf16(text, false).substr(2)) == "utf-16be");
+  CHECK(chosen(utf16(text, true)) == "utf-16le");  // with its mark
+  for (const std::size_t chunk : chunk_sizes) {
+    CAPTURE(chunk);
+    CHECK(decode(utf8, chunk, "auto") == utf8);
+    CHECK(decode(cp1252, chunk, "auto") == decode(cp1252, 0, "windows-1252"));
+    CHECK(decode(utf16(text, true).substr(2), chunk, "auto") == text);
+    CHECK(decode(gzip(cp1252), chunk, "auto") == decode(cp1252, 0, "windows-1252"));
+  }
+  // Only the first MiB is looked at: a UTF-8 sequence cut by its end still counts as UTF-8, and
+  // a windows-1252 byte after it is left to the repair (and its warning) downstream.
+  std::string late(std::size_t{1} << 20, 'a');
+  late.replace(late.size() - 1, 1, "\xC3");
+  late += "\xAB, then caf\xE9\n";
+  CHECK(chosen(late) == "utf-8");
+  CHECK(decode(late, 7, "auto") == late);
+}
+
 TEST_CASE("a byte-order mark wins over the named encoding") {
   CHECK(decode(utf16("zoë", true), 0, "windows-1252") == "zoë");
   CHECK(decode("\xEF\xBB\xBFzo\xC3\xAB", 0, "latin1") == "zoë");

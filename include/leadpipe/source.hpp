@@ -39,10 +39,12 @@ class source_error : public std::runtime_error {
 
 /// How a byte_source decodes its input.
 struct source_options {
-  /// Empty, "auto" or any UTF-8 alias: UTF-8 input, passed through unchanged (invalid bytes are
-  /// left for the validation stage). Any other name known to ICU ("windows-1252", "latin1",
-  /// "utf-16le", "shift_jis"...) is converted to UTF-8. A byte-order mark at the start always wins
-  /// over this setting: UTF-8 BOMs are removed, UTF-16/UTF-32 BOMs select that encoding.
+  /// Empty or any UTF-8 alias: UTF-8 input, passed through unchanged (invalid bytes are left for
+  /// the validation stage). Any other name known to ICU ("windows-1252", "latin1", "utf-16le",
+  /// "shift_jis"...) is converted to UTF-8. "auto": the first MiB of the (decompressed) input
+  /// decides between UTF-16LE/BE without a mark (mostly-NUL odd/even bytes), UTF-8 (valid UTF-8)
+  /// and windows-1252 (anything else). A byte-order mark at the start always wins over this
+  /// setting: UTF-8 BOMs are removed, UTF-16/UTF-32 BOMs select that encoding.
   std::string encoding;
   /// Upper bound on the bytes one read() returns and on each read of the underlying file;
   /// 0 means no bound. Tests set 1 or odd sizes to exercise every split point.
@@ -92,8 +94,11 @@ class byte_source {
   /// True when the input is gzip-compressed.
   [[nodiscard]] bool compressed() const noexcept;
   /// The encoding actually used: "utf-8", the encoding named by a byte-order mark ("utf-16le",
-  /// "utf-16be", "utf-32le", "utf-32be"), or source_options::encoding as given.
+  /// "utf-16be", "utf-32le", "utf-32be"), the one "auto" chose ("utf-16le", "utf-16be",
+  /// "windows-1252"), or source_options::encoding as given.
   [[nodiscard]] const std::string& encoding() const noexcept;
+  /// True when the input starts with a byte-order mark (which then chose encoding()).
+  [[nodiscard]] bool has_bom() const noexcept;
 
  private:
   struct impl;  // the stage chain, defined in pipeline/source.cpp

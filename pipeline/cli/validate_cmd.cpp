@@ -20,8 +20,7 @@ namespace {
 
 int validate_run(const validate_args& a, const cpu_options& opts, report& rep) {
   cpu_pipeline pipe(opts, rep);
-  std::fputs(fmt::format("leadpipe: {}: columns\n{}", opts.input, pipe.mapping().describe()).c_str(),
-             stderr);
+  std::fputs(pipe.banner().c_str(), stderr);
   for (const auto& w : rep.warnings) std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
   rep.settings["drop"] = [&] {
     std::string s;

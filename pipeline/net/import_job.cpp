@@ -321,6 +321,7 @@ int dry_run(const import_options& o, report& rep) {
   cpu_options cpu = o.cpu;
   cpu.record_accepted = true;
   cpu_pipeline pipe(cpu, rep);
+  std::fputs(pipe.banner().c_str(), stderr);
   std::array<bool, cache_set_count> lent{};
   if (o.cache != nullptr) lent = lend_cache(*o.cache, pipe.sets());
   outcome_files files(o.outcomes_path, o.rejects_path);
@@ -366,6 +367,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   cpu_options cpu = o.cpu;
   cpu.record_accepted = false;
   cpu_pipeline pipe(cpu, rep);
+  std::fputs(pipe.banner().c_str(), stderr);
   std::array<bool, cache_set_count> lent{};
   if (o.cache != nullptr) lent = lend_cache(*o.cache, pipe.sets());
   outcome_files files(o.outcomes_path, o.rejects_path, js.append_outcomes, js.append_rejects);
