@@ -58,6 +58,7 @@ struct cpu_pipeline::impl {
   server_sets sets;
   key_line_map seen;
   progress_line progress;
+  std::vector<std::string> open_warnings;  // what the constructor added to the report
   // One batch of records (views into the reader's buffer, valid until the next batch) and what
   // stage one learnt about each one's email. Reused so the hot loop does not allocate.
   struct checked_email {
@@ -97,6 +98,7 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   byte_source src = byte_source::open(opts.input, opts.source);
   auto reader = csv_reader::open(std::move(src), opts.csv, &message);
   if (!reader) throw std::runtime_error(message);
+  const std::size_t warnings_before = rep.warnings.size();
   auto mapping = map_columns(reader->header(), opts.mapping, &message);
   if (!mapping) throw std::runtime_error(fmt::format("{}: {}", opts.input, message));
   impl_ = std::make_unique<impl>(opts, std::move(*reader), std::move(*mapping));
@@ -122,6 +124,8 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   impl_->load(rep, opts.block_list, "block_list", impl_->sets.blocked_emails,
               &impl_->sets.blocked_domains);
   impl_->load(rep, opts.unsubscribed, "unsubscribed", impl_->sets.unsubscribed, nullptr);
+  impl_->open_warnings.assign(rep.warnings.begin() + static_cast<std::ptrdiff_t>(warnings_before),
+                              rep.warnings.end());
 }
 
 cpu_pipeline::~cpu_pipeline() = default;
@@ -141,6 +145,7 @@ std::string cpu_pipeline::banner() const {
                                         ? " (--encoding auto, from the first MiB)"
                                         : " (from its byte-order mark)");
   }
+  for (const auto& w : impl_->open_warnings) out += fmt::format("leadpipe: warning: {}\n", w);
   return out;
 }
 

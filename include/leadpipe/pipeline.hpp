@@ -104,8 +104,8 @@ class cpu_pipeline {
   /// The server sets, so the import can add cached sets before run().
   [[nodiscard]] server_sets& sets();
   [[nodiscard]] const email_validator& validator() const;
-  /// What a command prints when the input is open: the column mapping, and the encoding when it
-  /// is not UTF-8 (and how it was chosen).
+  /// What a command prints when the input is open: the column mapping, the encoding when it is
+  /// not UTF-8 (and how it was chosen), and the warnings opening the input added to the report.
   [[nodiscard]] std::string banner() const;
   /// The mapping as the JSON object the report records.
   [[nodiscard]] std::string mapping_json() const;

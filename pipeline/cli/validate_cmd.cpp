@@ -21,7 +21,6 @@ namespace {
 int validate_run(const validate_args& a, const cpu_options& opts, report& rep) {
   cpu_pipeline pipe(opts, rep);
   std::fputs(pipe.banner().c_str(), stderr);
-  for (const auto& w : rep.warnings) std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
   rep.settings["drop"] = [&] {
     std::string s;
     for (unsigned bit = 0; bit < 8; ++bit) {
