@@ -1,6 +1,9 @@
 #include "leadpipe/template_check.hpp"
 
 #include <algorithm>
+#include <optional>
+
+#include <fmt/format.h>
 
 #include "leadpipe/ascii.hpp"
 
@@ -50,11 +53,33 @@ variable_source resolve_variable(const column_mapping& m, std::string_view name)
       return src;
     }
   }
-  for (const auto& h : m.header) {
-    if (iequals(h, name)) {
-      src.near_miss = h;
-      return src;
+  // The lead field a column feeds, if any.
+  const auto field_of = [&](std::size_t col) -> std::optional<lead_field> {
+    for (std::size_t f = 0; f < lead_field_count; ++f) {
+      if (m.field_column[f] == col) return static_cast<lead_field>(f);
     }
+    return std::nullopt;
+  };
+  const auto is_custom = [&](std::size_t col) {
+    return std::find(m.custom_columns.begin(), m.custom_columns.end(), col) !=
+           m.custom_columns.end();
+  };
+  // A column of that name but for case: it may be a custom field spelt another way, a column
+  // that went to a lead field ({{City}} when City is the location), or one left out.
+  for (std::size_t col = 0; col < m.header.size(); ++col) {
+    const std::string& h = m.header[col];
+    if (!iequals(h, name)) continue;
+    if (const auto f = field_of(col)) {
+      src.near_miss = std::string(leadpipe::name(*f));
+      src.hint = fmt::format("the column '{}' is imported as the lead field {}", h, src.near_miss);
+    } else if (is_custom(col)) {
+      src.near_miss = h;
+      src.hint = "SmartLead matches custom fields case-sensitively";
+    } else {
+      src.hint = fmt::format("the column '{}' is not imported (--no-custom-fields or "
+                             "--custom-field leave it out)", h);
+    }
+    return src;
   }
   // Spelt another way ({{companyName}}, {{First Name}}): a mapped lead field's variable or a
   // column whose name matches once case, spaces, '_', '-' and '.' are ignored.
@@ -63,12 +88,14 @@ variable_source resolve_variable(const column_mapping& m, std::string_view name)
     const auto field = static_cast<lead_field>(f);
     if (m.column(field) != column_mapping::none && normalise_header(leadpipe::name(field)) == want) {
       src.near_miss = std::string(leadpipe::name(field));
+      src.hint = "lead fields go by these names";
       return src;
     }
   }
   for (auto col : m.custom_columns) {
     if (normalise_header(m.header[col]) == want) {
       src.near_miss = m.header[col];
+      src.hint = "SmartLead matches custom fields exactly";
       return src;
     }
   }

@@ -41,3 +41,26 @@ TEST_CASE("variables resolve to lead fields, exact custom fields, or missing wit
   CHECK(spaced.near_miss == "company_name");
   CHECK(resolve_variable(m, "t_i_e_r").near_miss == "Tier");
 }
+
+TEST_CASE("a variable named after a column that went to a lead field points at that field") {
+  mapping_options o;
+  std::string msg;
+  auto m = map_columns({"Email", "City", "Tier", "Notes"}, o, &msg).value();
+  for (const char* v : {"City", "city", "CITY"}) {
+    CAPTURE(v);
+    auto city = resolve_variable(m, v);
+    CHECK(city.from == variable_source::kind::missing);
+    CHECK(city.near_miss == "location");
+    CHECK(city.hint == "the column 'City' is imported as the lead field location");
+  }
+  CHECK(resolve_variable(m, "Email").near_miss == "email");
+  CHECK(resolve_variable(m, "tier").hint == "SmartLead matches custom fields case-sensitively");
+  // A column left out of the custom fields is named, with no field to suggest.
+  o.only_custom = {"Tier"};
+  auto narrow = map_columns({"Email", "City", "Tier", "Notes"}, o, &msg).value();
+  auto notes = resolve_variable(narrow, "Notes");
+  CHECK(notes.from == variable_source::kind::missing);
+  CHECK(notes.near_miss.empty());
+  CHECK(notes.hint.starts_with("the column 'Notes' is not imported"));
+  CHECK(resolve_variable(narrow, "nothing").hint.empty());
+}

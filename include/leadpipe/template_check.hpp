@@ -29,8 +29,11 @@ struct variable_source {
   kind from = kind::missing;
   lead_field field = lead_field::email;  ///< for lead_field
   std::uint32_t column = 0;              ///< the CSV column (lead_field or custom_field)
-  std::string near_miss;  ///< missing: a header equal but for case, else a mapped lead field or
-                          ///< custom column equal once case, spaces, _ - . are ignored
+  /// missing: the variable meant, if one is near: the lead field a column equal but for case
+  /// feeds, a custom column equal but for case, else a mapped lead field or custom column equal
+  /// once case, spaces, _ - . are ignored
+  std::string near_miss;
+  std::string hint;  ///< missing: why it did not match (empty: no column is near)
 };
 
 /// Resolves a variable: a standard lead field name (first_name ...) that is mapped, else a custom

@@ -96,10 +96,13 @@ int run_check_template(const template_args& a) {
       source = "custom_field";
       where = fmt::format("custom field '{}'", pipe.mapping().header[s.column]);
     } else {
-      where = s.near_miss.empty() ? std::string("MISSING: no column of that name")
-                                  : fmt::format("MISSING: no column '{}' (did you mean '{}'? "
-                                                "SmartLead matches case-sensitively)",
-                                                v.name, s.near_miss);
+      if (!s.near_miss.empty()) {
+        where = fmt::format("MISSING: did you mean {{{{{}}}}}? ({})", s.near_miss, s.hint);
+      } else if (!s.hint.empty()) {
+        where = fmt::format("MISSING: {}", s.hint);
+      } else {
+        where = "MISSING: no column of that name";
+      }
     }
     const std::uint64_t blank = s.from == variable_source::kind::missing ? counter.leads()
                                                                          : counter.blank(i);
@@ -109,6 +112,7 @@ int run_check_template(const template_args& a) {
     w.begin_object().key("name").value(v.name).key("source").value(source);
     if (s.from != variable_source::kind::missing) w.key("column").value(pipe.mapping().header[s.column]);
     if (!s.near_miss.empty()) w.key("near_miss").value(s.near_miss);
+    if (!s.hint.empty()) w.key("hint").value(s.hint);
     w.key("uses").value(v.uses).key("has_fallback").value(v.has_fallback);
     w.key("blank").value(blank).end_object();
   }
