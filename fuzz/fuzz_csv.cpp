@@ -213,12 +213,17 @@ std::vector<std::string> split(std::string_view raw, char delim) {
   }
 }
 
-// True when `gap` is made only of line endings (LF, CRLF) and, at the very end, a lone CR.
+// True when `gap` is made only of line endings (LF, CR LF, CR CR LF) and, at the very end of
+// the input, one or two CRs.
 bool only_line_endings(std::string_view gap, bool at_end) {
   for (std::size_t i = 0; i < gap.size(); ++i) {
     if (gap[i] == '\n') continue;
-    if (gap[i] == '\r' && (i + 1 < gap.size() ? gap[i + 1] == '\n' : at_end)) continue;
-    return false;
+    if (gap[i] != '\r') return false;
+    // One or two CRs, then an LF or, at the very end of the input, nothing.
+    std::size_t j = i + 1;
+    if (j < gap.size() && gap[j] == '\r') ++j;
+    if (j < gap.size() ? gap[j] != '\n' : !at_end) return false;
+    i = j;
   }
   return true;
 }

@@ -22,6 +22,10 @@ namespace {
 constexpr std::size_t read_block = std::size_t{256} << 10;
 constexpr std::size_t load_padding = 64;  // delim_finder loads 64 bytes at any position
 constexpr std::size_t max_record_limit = std::size_t{1} << 30;
+// CRs right before an LF that belong to the line ending: CRLF, and CR CR LF, which a CRLF file
+// gets when it goes through a text-mode conversion once more (Python's csv module on Windows
+// without newline='' writes it).
+constexpr std::size_t max_ending_crs = 2;
 
 // Finds delimiters and LFs through 64-byte bit masks. One finder serves the ascending calls of
 // one scan, so a short field costs a bit scan of the cached mask rather than fresh loads. Loads
@@ -80,9 +84,12 @@ std::uint64_t count_lf(const char* p, const char* end) noexcept {
   return static_cast<std::uint64_t>(std::count(p, end, '\n'));
 }
 
-// A CR right before the LF (or before the end of input) belongs to the line ending.
+// Up to max_ending_crs CRs right before the LF (or before the end of input) belong to the line
+// ending.
 const char* before_cr(const char* first, const char* t) noexcept {
-  return (t > first && t[-1] == '\r') ? t - 1 : t;
+  if (t > first && t[-1] == '\r') --t;
+  if (t > first && t[-1] == '\r') --t;
+  return t;
 }
 
 // The end of a field's text that stops at `t` (a delimiter, an LF or the end of data).
@@ -160,8 +167,8 @@ boost::system::error_code make_error_code(csv_errc e) noexcept {
 csv_reader::csv_reader(byte_source source, const csv_options& options)
     : source_(std::move(source)),
       options_(options),
-      // A partial record of up to max_record_bytes + 1 (its CR) is kept while a block is read.
-      capacity_(options.max_record_bytes + 2 + read_block),
+      // A partial record of up to max_record_bytes + max_ending_crs is kept while a block is read.
+      capacity_(options.max_record_bytes + max_ending_crs + 1 + read_block),
       buf_(new char[capacity_ + load_padding]()),
       scratch_(new char[capacity_]) {
   // A record over max_record_bytes is kept only as far as the buffer held it when the reader gave
@@ -209,8 +216,9 @@ void csv_reader::fill() {
 }
 
 // Classic Mac exports end lines with a lone CR. The first line break decides for the whole
-// input; only the first max_record_bytes + 1 bytes are looked at (a header line is no longer),
-// so the answer does not depend on how much was read at once.
+// input; only the first max_record_bytes + 1 bytes are looked at for it (a header line is no
+// longer), and at most max_ending_crs bytes after it, so the answer does not depend on how much
+// was read at once.
 csv_reader::ending_choice csv_reader::choose_line_ending() const noexcept {
   const char* const first = buf_.get() + pos_;
   const char* const end = buf_.get() + end_;
@@ -222,8 +230,11 @@ csv_reader::ending_choice csv_reader::choose_line_ending() const noexcept {
                                                                          : ending_choice::need_more;
   }
   if (*brk == '\n') return ending_choice::lf;
-  if (brk + 1 == end) return eof_ ? ending_choice::lf : ending_choice::need_more;
-  return brk[1] == '\n' ? ending_choice::lf : ending_choice::cr;
+  // CR LF or CR CR LF: an LF ending. A CR (or two) at the very end of the input is one too.
+  const char* after = brk + 1;
+  if (after != end && *after == '\r') ++after;
+  if (after == end) return eof_ ? ending_choice::lf : ending_choice::need_more;
+  return *after == '\n' ? ending_choice::lf : ending_choice::cr;
 }
 
 // Inlined by force: it runs once per field, and GCC otherwise keeps the call for the sake of
@@ -313,13 +324,13 @@ csv_reader::sep_hint csv_reader::read_sep_line() {
     const char c = (p[i] >= 'A' && p[i] <= 'Z') ? static_cast<char>(p[i] | 0x20) : p[i];
     if (c != prefix[i]) return sep_hint::none;
   }
-  // "sep=X" then CR LF, LF or the end of input.
+  // "sep=X" then LF, CR LF, CR CR LF or the end of input.
   std::size_t n = prefix.size() + 1;
-  if (have < n + 2 && !eof_) return sep_hint::need_more;
+  if (have < n + max_ending_crs + 1 && !eof_) return sep_hint::need_more;
   if (have < n) return sep_hint::none;
   const char d = p[prefix.size()];
   if (d == '"' || d == '\n' || d == '\r') return sep_hint::none;
-  if (n < have && p[n] == '\r') ++n;
+  for (std::size_t crs = 0; crs < max_ending_crs && n < have && p[n] == '\r'; ++crs) ++n;
   if (n < have && p[n] != '\n') return sep_hint::none;
   if (n < have) ++n;
   sep_hint_ = d;
@@ -344,7 +355,7 @@ csv_reader::delimiter_choice csv_reader::choose_delimiter() {
     const scan_result s = scan(buf_.get() + pos_, d);
     if (s.st == scan_result::status::need_more) {
       // Past the limit this delimiter cannot give a usable header, but another one still may.
-      if (end_ - pos_ > options_.max_record_bytes + 1) {
+      if (end_ - pos_ > options_.max_record_bytes + max_ending_crs) {
         choice.too_long = true;
         continue;
       }
@@ -466,7 +477,7 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       fields_.resize(fields_begin);
       scratch_used_ = scratch_begin;
       if (n > 0) break;
-      if (end_ - pos_ > options_.max_record_bytes + 1) {
+      if (end_ - pos_ > options_.max_record_bytes + max_ending_crs) {
         skip_long_record(records[0]);
         return 1;
       }

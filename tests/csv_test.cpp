@@ -572,7 +572,7 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
     enum class st { field_start, unquoted, quoted, quote_seen } state = st::field_start;
     std::vector<std::string> f;
     std::string cur;
-    bool cr_outside = false;  // the last byte appended came from outside quotes and was CR
+    std::size_t cr_outside = 0;  // how many of the last bytes appended were CRs outside quotes
     bool terminated = false;
     std::uint64_t newlines = 0;
     for (; i < s.size(); ++i) {
@@ -583,7 +583,7 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
         } else {
           cur += c;
           newlines += c == '\n' ? 1 : 0;
-          cr_outside = false;
+          cr_outside = 0;
         }
         continue;
       }
@@ -599,7 +599,7 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
       if (c == d) {
         f.push_back(std::exchange(cur, {}));
         state = st::field_start;
-        cr_outside = false;
+        cr_outside = 0;
         continue;
       }
       if (c == '\n') {
@@ -608,14 +608,15 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
       }
       cur += c;
       state = st::unquoted;
-      cr_outside = c == '\r';
+      cr_outside = c == '\r' ? cr_outside + 1 : 0;
     }
     const bool unterminated = state == st::quoted;
     std::size_t content_end = i;
     if (!unterminated) {
-      if (cr_outside) cur.pop_back();
+      // Up to two CRs before the LF (or the end) belong to the line ending.
+      cur.resize(cur.size() - std::min<std::size_t>(cr_outside, 2));
       f.push_back(cur);
-      if (content_end > start && s[content_end - 1] == '\r') --content_end;
+      for (int k = 0; k < 2 && content_end > start && s[content_end - 1] == '\r'; ++k) --content_end;
     }
     if (terminated) ++i;
     const std::uint64_t first_line = line;
@@ -687,6 +688,37 @@ TEST_CASE("every chunk size gives the same records as one big chunk") {
         CHECK(parse_batched(tricky, o, chunk, batch) == whole);
       }
     }
+  }
+}
+
+TEST_CASE("CR CR LF (a CRLF file converted once more) ends records like CRLF at any chunk size") {
+  const std::string text =
+      "Name,Email\r\r\nAnn,ann@x.io\r\r\n\r\r\n\"Lee\r\r\nNote\",bob@x.io\r\r\n"
+      "Cy,cy@x.io\r\r\r\nDee,dee@x.io\r\r";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+    CAPTURE(chunk);
+    csv_reader reader = open_reader(text, {}, chunk);
+    CHECK_FALSE(reader.cr_line_endings());
+    const parsed p = parse(text, {}, chunk);
+    CHECK(p.header == sv{"Name", "Email"});
+    REQUIRE(p.rows.size() == 4);
+    CHECK(fields(p.rows[0]) == sv{"Ann", "ann@x.io"});
+    CHECK(p.rows[0].line == 2);
+    CHECK(p.blank_lines == 1);
+    CHECK(fields(p.rows[1]) == sv{"Lee\r\r\nNote", "bob@x.io"});  // inside quotes: data
+    CHECK(p.rows[1].line == 4);
+    CHECK(fields(p.rows[2]) == sv{"Cy", "cy@x.io\r"});  // a third CR is data
+    CHECK(fields(p.rows[3]) == sv{"Dee", "dee@x.io"});
+    CHECK(p.rows[3].raw == "Dee,dee@x.io");
+    CHECK(p == reference(text, ',', std::size_t{1} << 20, std::size_t{16} << 10));
+  }
+  // The limit counts the record's text, not its line ending.
+  const std::string exact = "e\r\r\n" + std::string(10, 'a') + "\r\r\n" + std::string(11, 'b') + "\r\r\n";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{4}}) {
+    const parsed p = parse(exact, {.max_record_bytes = 10}, chunk);
+    REQUIRE(p.rows.size() == 2);
+    CHECK(p.rows[0].error == csv_error::none);
+    CHECK(p.rows[1].error == csv_error::record_too_long);
   }
 }
 

@@ -92,11 +92,11 @@ struct csv_record {
 /// Reads records from a byte_source it owns. Quoting follows RFC 4180 (a field that starts with
 /// `"` is quoted; `""` inside it is one quote; delimiters, CR and LF inside it are data) with the
 /// lenient rules of spreadsheets: a quote inside an unquoted field is literal, and text after a
-/// closing quote up to the next delimiter is appended to the field. CRLF and LF end records
-/// outside quotes (a CR before the LF is not data); a lone CR is data, except in an input whose
-/// first line ends with a lone CR (classic Mac exports): there every CR is read as an LF (see
-/// cr_line_endings()). Completely empty lines
-/// are not records (see blank_lines()). Not thread-safe; movable, not copyable.
+/// closing quote up to the next delimiter is appended to the field. LF, CRLF and CR CR LF end
+/// records outside quotes (one or two CRs before the LF are not data); a lone CR is data,
+/// except in an input whose first line ends with a lone CR (classic Mac exports): there every
+/// CR is read as an LF (see cr_line_endings()). Completely empty lines are not records (see
+/// blank_lines()). Not thread-safe; movable, not copyable.
 ///
 /// I/O failures of the source (unreadable file, corrupt gzip, undecodable bytes) propagate out of
 /// open() and next() as source_error; the reader must not be read again after one. Memory is
