@@ -106,11 +106,15 @@ std::string normalise_header(std::string_view h) {
   return out;
 }
 
-boost::system::result<column_mapping> map_columns(const std::vector<std::string>& header,
+boost::system::result<column_mapping> map_columns(const std::vector<std::string>& raw_header,
                                                   const mapping_options& opts,
                                                   std::string* message) {
   column_mapping m;
-  m.header = header;
+  // Names are taken without the blanks around them (" Title " from "Email, Title "), so that
+  // custom-field keys match the template variables written without them.
+  m.header.reserve(raw_header.size());
+  for (const auto& h : raw_header) m.header.emplace_back(trim_blanks(h));
+  const std::vector<std::string>& header = m.header;
   m.field_column.fill(column_mapping::none);
 
   boost::unordered_flat_map<std::string_view, std::uint32_t> seen;

@@ -98,6 +98,21 @@ TEST_CASE("custom field selection") {
   CHECK(m2.header[m2.custom_columns[0]] == "Tier");
 }
 
+TEST_CASE("header names lose the blanks around them; case and inner spaces stay") {
+  // "Email, First Name, Title " as a hand-edited file writes it.
+  auto m = must_map({"Email", " First Name", "\tJob Title ", " tier"});
+  CHECK(m.header == std::vector<std::string>{"Email", "First Name", "Job Title", "tier"});
+  CHECK(mapped(m, lead_field::first_name) == "First Name");
+  REQUIRE(m.custom_columns.size() == 2);
+  CHECK(m.header[m.custom_columns[0]] == "Job Title");
+  mapping_options only;
+  only.only_custom = {"Job Title"};
+  CHECK(must_map({"Email", " Job Title "}, only).custom_columns.size() == 1);
+  std::string msg;
+  CHECK_FALSE(map_columns({"Email", "Title", " Title"}, {}, &msg).has_value());
+  CHECK(msg == "duplicate header name 'Title' in columns 2 and 3");
+}
+
 TEST_CASE("blank header names are ignored and the custom field cap holds") {
   std::vector<std::string> header{"Email", ""};
   for (int i = 0; i < 205; ++i) header.push_back("c" + std::to_string(i));

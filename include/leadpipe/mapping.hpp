@@ -1,7 +1,8 @@
 #pragma once
 // Stage "map": decides which CSV column feeds which lead field of the API (§6.1) from the
 // header, and turns each record into a lead_view. Every other column becomes a custom field keyed
-// by its header exactly as written (template variables are case-sensitive).
+// by its header as written, case included (template variables are case-sensitive), without
+// the blanks around it.
 
 #include <array>
 #include <cstdint>
@@ -55,7 +56,7 @@ struct column_mapping {
   std::vector<std::uint32_t> custom_columns;
   /// Columns read but not kept (custom fields switched off, blank header names, over the cap).
   std::vector<std::uint32_t> ignored_columns;
-  /// The header as read.
+  /// The header as read, each name without the spaces and tabs around it.
   std::vector<std::string> header;
   /// Human-readable warnings (cap reached, ignored blank header names).
   std::vector<std::string> warnings;
