@@ -194,8 +194,12 @@ TEST_CASE("UTF-16 without a byte-order mark: the error says what the file looks 
   }
   auto r = validate(write("u16.csv", u16));
   CHECK(r.rc == 3);
-  CHECK(r.log.find("--encoding utf-16le") != std::string::npos);
-  r = validate(write("u16.csv", u16), "--encoding utf-16le");
-  CHECK(r.rc == 0);
-  CHECK(r.report.find("\"accepted\":1") != std::string::npos);
+  CHECK(r.log.find("--encoding auto (or utf-16le, utf-16be)") != std::string::npos);
+  for (const char* flag : {"--encoding utf-16le", "--encoding auto"}) {
+    CAPTURE(flag);
+    r = validate(write("u16.csv", u16), flag);
+    CHECK(r.rc == 0);
+    CHECK(r.report.find("\"accepted\":1") != std::string::npos);
+    CHECK(r.report.find("\"encoding\":\"utf-16le\"") != std::string::npos);
+  }
 }
