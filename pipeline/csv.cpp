@@ -32,7 +32,14 @@ constexpr std::size_t max_ending_crs = 2;
 // reach up to 63 bytes past `end`, which the buffer's padding makes safe; hits there are clamped.
 class delim_finder {
  public:
-  explicit delim_finder(char delim) noexcept : delim_(delim) {}
+  explicit delim_finder(char delim) noexcept
+#if defined(__SSE2__)
+      : delim_(_mm_set1_epi8(delim)), lf_(_mm_set1_epi8('\n'))
+#else
+      : delim_(delim)
+#endif
+  {
+  }
 
   // First delimiter or LF in [p, end), or end. `p` must not go below an earlier call's `p`.
   const char* find(const char* p, const char* end) noexcept {
@@ -51,26 +58,29 @@ class delim_finder {
   }
 
  private:
+#if defined(__SSE2__)
+  [[nodiscard]] std::uint64_t bits16(const char* p) const noexcept {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return static_cast<std::uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, delim_), _mm_cmpeq_epi8(x, lf_))));
+  }
+  [[nodiscard]] std::uint64_t masks(const char* p) const noexcept {
+    return bits16(p) | (bits16(p + 16) << 16) | (bits16(p + 32) << 32) | (bits16(p + 48) << 48);
+  }
+
+  __m128i delim_;  // the delimiter and LF in every byte, broadcast once per finder
+  __m128i lf_;
+#else
   [[nodiscard]] std::uint64_t masks(const char* p) const noexcept {
     std::uint64_t m = 0;
-#if defined(__SSE2__)
-    const __m128i d = _mm_set1_epi8(delim_);
-    const __m128i lf = _mm_set1_epi8('\n');
-    for (unsigned i = 0; i < 4; ++i) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + std::size_t{16} * i));
-      const auto bits = static_cast<std::uint32_t>(
-          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, d), _mm_cmpeq_epi8(x, lf))));
-      m |= std::uint64_t{bits} << (16 * i);
-    }
-#else
     for (unsigned i = 0; i < 64; ++i) {
       if (p[i] == delim_ || p[i] == '\n') m |= std::uint64_t{1} << i;
     }
-#endif
     return m;
   }
 
   char delim_;
+#endif
   bool cached_ = false;
   const char* block_ = nullptr;
   std::uint64_t mask_ = 0;
