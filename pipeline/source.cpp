@@ -171,7 +171,7 @@ constexpr std::size_t sniff_bytes = std::size_t{1} << 20;
 // --encoding auto without a byte-order mark. Text whose bytes at odd (even) positions are mostly
 // NUL is UTF-16LE (BE) without a mark; text that is valid UTF-8, allowing a sequence cut by the
 // end of the window, is UTF-8; anything else is windows-1252, which is what Windows
-// spreadsheets write.
+// spreadsheets write, or Mac Roman when lines end with a lone CR (Excel's "CSV (Macintosh)").
 bom sniff_encoding(std::string_view s, bool whole) {
   std::size_t nul_even = 0;
   std::size_t nul_odd = 0;
@@ -184,6 +184,11 @@ bom sniff_encoding(std::string_view s, bool whole) {
   }
   for (std::size_t cut = 0; cut <= (whole ? 0U : std::min<std::size_t>(3, s.size())); ++cut) {
     if (utf8::is_valid(s.substr(0, s.size() - cut))) return {};
+  }
+  const std::size_t brk = s.find_first_of("\r\n");
+  if (brk != std::string_view::npos && s[brk] == '\r') {
+    const std::string_view after = s.substr(brk + 1);
+    if (!after.starts_with('\n') && !after.starts_with("\r\n")) return {0, "macintosh", "macintosh"};
   }
   return {0, "windows-1252", "windows-1252"};
 }
@@ -229,7 +234,8 @@ struct byte_source::impl {
     } else if (named && !sd::is_utf8(canonical)) {
       encoding = options.encoding;
     } else if (automatic) {
-      const bom guess = sniff_encoding(plain_peek->peek(sniff_bytes), plain_peek->at_end());
+      const std::string_view sample = plain_peek->peek(sniff_bytes);  // before at_end()
+      const bom guess = sniff_encoding(sample, plain_peek->at_end());
       canonical = guess.canonical;
       encoding = guess.label;
     }

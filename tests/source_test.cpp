@@ -209,6 +209,12 @@ TEST_CASE("--encoding auto tells UTF-8, windows-1252 and UTF-16 without a mark a
   CHECK(chosen("email\n") == "utf-8");
   CHECK(chosen("") == "utf-8");
   CHECK(chosen(cp1252) == "windows-1252");
+  CHECK(chosen("email\nJos\xE9") == "windows-1252");  // the odd byte last in a short input
+  // Excel's "CSV (Macintosh)": Mac Roman with lines ending in a lone CR.
+  CHECK(chosen("email,name\rjose@x.io,Jos\x8E\r") == "macintosh");
+  CHECK(decode("email,name\rjose@x.io,Jos\x8E\r", 1, "auto") == "email,name\rjose@x.io,Jos\xC3\xA9\r");
+  CHECK(chosen("email,name\r\nJos\xE9\r\n") == "windows-1252");
+  CHECK(chosen("email,name\r\r\nJos\xE9\r\r\n") == "windows-1252");
   CHECK(chosen(utf16(text, true).substr(2)) == "utf-16le");  // substr: the mark removed
   CHECK(chosen(utf16(text, false).substr(2)) == "utf-16be");
   CHECK(chosen(utf16(text, true)) == "utf-16le");  // with its mark

@@ -42,8 +42,8 @@ struct source_options {
   /// Empty or any UTF-8 alias: UTF-8 input, passed through unchanged (invalid bytes are left for
   /// the validation stage). Any other name known to ICU ("windows-1252", "latin1", "utf-16le",
   /// "shift_jis"...) is converted to UTF-8. "auto": the first MiB of the (decompressed) input
-  /// decides between UTF-16LE/BE without a mark (mostly-NUL odd/even bytes), UTF-8 (valid UTF-8)
-  /// and windows-1252 (anything else). A byte-order mark at the start always wins over this
+  /// decides between UTF-16LE/BE without a mark (mostly-NUL odd/even bytes), UTF-8 (valid UTF-8),
+  /// Mac Roman ("macintosh": anything else, with lines ending in a lone CR) and windows-1252. A byte-order mark at the start always wins over this
   /// setting: UTF-8 BOMs are removed, UTF-16/UTF-32 BOMs select that encoding.
   std::string encoding;
   /// Upper bound on the bytes one read() returns and on each read of the underlying file;
@@ -95,7 +95,7 @@ class byte_source {
   [[nodiscard]] bool compressed() const noexcept;
   /// The encoding actually used: "utf-8", the encoding named by a byte-order mark ("utf-16le",
   /// "utf-16be", "utf-32le", "utf-32be"), the one "auto" chose ("utf-16le", "utf-16be",
-  /// "windows-1252"), or source_options::encoding as given.
+  /// "windows-1252", "macintosh"), or source_options::encoding as given.
   [[nodiscard]] const std::string& encoding() const noexcept;
   /// True when the input starts with a byte-order mark (which then chose encoding()).
   [[nodiscard]] bool has_bom() const noexcept;
