@@ -138,12 +138,15 @@ std::string cpu_pipeline::banner() const {
   const std::string& input = impl_->opts.input;
   std::string out = fmt::format("leadpipe: {}: columns\n{}", input, mapping().describe());
   const byte_source& src = impl_->reader.source();
-  if (src.encoding() != "utf-8" || impl_->opts.source.encoding == "auto") {
-    const bool given = impl_->opts.source.encoding == src.encoding();
-    out += fmt::format("leadpipe: {}: read as {}{}\n", input, src.encoding(),
-                       given ? "" : (impl_->opts.source.encoding == "auto" && !src.has_bom())
-                                        ? " (--encoding auto, from the first MiB)"
-                                        : " (from its byte-order mark)");
+  const std::string& asked = impl_->opts.source.encoding;
+  if (src.encoding() != "utf-8" || asked == "auto") {
+    std::string_view how;  // nothing when it is the encoding given
+    if (src.has_bom()) {
+      how = " (from its byte-order mark)";
+    } else if (asked == "auto") {
+      how = " (--encoding auto, from the first MiB)";
+    }
+    out += fmt::format("leadpipe: {}: read as {}{}\n", input, src.encoding(), how);
   }
   for (const auto& w : impl_->open_warnings) out += fmt::format("leadpipe: warning: {}\n", w);
   return out;
