@@ -179,10 +179,44 @@ TEST_CASE("a windows-1252 export read as UTF-8 says how many rows were repaired 
   CHECK(r.report.find("\"repaired_encoding\":1") != std::string::npos);
   CHECK(r.report.find("--encoding windows-1252") != std::string::npos);
   CHECK(r.log.find("repaired_encoding") != std::string::npos);
-  r = validate(write("cp1252.csv", text), "--encoding windows-1252");
+  for (const char* flag : {"--encoding windows-1252", "--encoding auto"}) {
+    CAPTURE(flag);
+    r = validate(write("cp1252.csv", text), flag);
+    CHECK(r.rc == 0);
+    CHECK(r.report.find("\"repaired_encoding\":0") != std::string::npos);
+    CHECK(r.report.find("\"accepted\":2") != std::string::npos);
+    CHECK(r.report.find("\"encoding\":\"windows-1252\"") != std::string::npos);
+  }
+  CHECK(r.log.find("cp1252.csv: read as windows-1252 (--encoding auto, from the first MiB)") !=
+        std::string::npos);
+}
+
+TEST_CASE("export shapes: Excel's sep= line, CR CR LF endings, Mac Roman, padded header names") {
+  const fs::path out = dir() / "out.csv";
+  const std::string keep = " --out '" + out.string() + "'";
+  // Excel's delimiter hint: not the header, and the header is line 2.
+  auto r = validate(write("sep.csv", "sep=;\r\nEmail;Name\r\nann@acme.io;Lee, Ann\r\n"), keep);
   CHECK(r.rc == 0);
-  CHECK(r.report.find("\"repaired_encoding\":0") != std::string::npos);
+  CHECK(r.report.find("\"accepted\":1") != std::string::npos);
+  CHECK(slurp(dir() / "outcomes.csv").find("\n3,ann@acme.io,accepted") != std::string::npos);
+  CHECK(slurp(out).find("\"Lee, Ann\"") != std::string::npos);
+  // A CRLF file converted once more: rows on their own line numbers, no Mac warning.
+  r = validate(write("crcr.csv", "Email,Name\r\r\nann@acme.io,Ann\r\r\nbob@acme.io,Bob\r\r\n"));
+  CHECK(r.rc == 0);
   CHECK(r.report.find("\"accepted\":2") != std::string::npos);
+  CHECK(r.report.find("lone CR") == std::string::npos);
+  CHECK(slurp(dir() / "outcomes.csv").find("\n3,bob@acme.io,accepted") != std::string::npos);
+  // Excel's "CSV (Macintosh)": Mac Roman and lone CRs; --encoding auto reads José.
+  r = validate(write("macroman.csv", "Email,Name\rjose@acme.io,Jos\x8E\r"), "--encoding auto" + keep);
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"encoding\":\"macintosh\"") != std::string::npos);
+  CHECK(slurp(out).find("Jos\xC3\xA9") != std::string::npos);
+  // Header names padded with blanks give clean custom-field keys.
+  r = validate(write("padded.csv", "Email, Title \nann@acme.io, CEO \n"), keep);
+  CHECK(r.rc == 0);
+  CHECK(slurp(out).starts_with(
+      "email,first_name,last_name,phone_number,company_name,website,location,linkedin_profile,"
+      "company_url,Title\nann@acme.io,,,,,,,,,CEO\n"));
 }
 
 TEST_CASE("UTF-16 without a byte-order mark: the error says what the file looks like") {
