@@ -135,9 +135,9 @@ server_sets& cpu_pipeline::sets() { return impl_->sets; }
 const email_validator& cpu_pipeline::validator() const { return impl_->validator; }
 
 std::string cpu_pipeline::banner() const {
-  const std::string& input = impl_->opts.input;
-  std::string out = fmt::format("leadpipe: {}: columns\n{}", input, mapping().describe());
   const byte_source& src = impl_->reader.source();
+  const std::string& input = src.name();  // "<stdin>" for -
+  std::string out = fmt::format("leadpipe: {}: columns\n{}", input, mapping().describe());
   const std::string& asked = impl_->opts.source.encoding;
   if (src.encoding() != "utf-8" || asked == "auto") {
     std::string_view how;  // nothing when it is the encoding given
