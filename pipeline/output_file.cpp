@@ -268,8 +268,11 @@ bool copy_unquoted_long(char* out, const char* p, std::size_t n) noexcept {
   const lead_kind k = kLeadKind[static_cast<unsigned char>(cell.front())];
   const bool formula =
       neutralise && (k == lead_kind::formula || (k == lead_kind::sign && looks_like_formula(cell)));
-  const bool quote =
-      formula || cell.front() == ' ' || cell.back() == ' ' || has_quote_trigger(cell);
+  // A signed cell that is no formula (a phone number, "-12.5") holds only digits and phone
+  // punctuation: nothing in it needs quotes.
+  const bool phone = neutralise && k == lead_kind::sign && !formula;
+  const bool quote = formula || cell.front() == ' ' || cell.back() == ' ' ||
+                     (!phone && has_quote_trigger(cell));
   if (!quote) {
     std::memcpy(out, cell.data(), cell.size());
     return out + cell.size();
