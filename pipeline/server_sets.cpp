@@ -11,6 +11,7 @@
 #include "leadpipe/email.hpp"
 #include "leadpipe/mapping.hpp"
 #include "leadpipe/source.hpp"
+#include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
 namespace {
@@ -155,8 +156,8 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
     if (!key) {
       ++st.invalid;
       if (st.problems.size() < kMaxProblems) {
-        st.problems.push_back(fmt::format("{}:{}: '{}' is not a valid {}: {}", path, line, entry,
-                                          is_domain ? "domain" : "address",
+        st.problems.push_back(fmt::format("{}:{}: '{}' is not a valid {}: {}", path, line,
+                                          utf8::printable(entry), is_domain ? "domain" : "address",
                                           describe(keyer.result().reason)));
       }
       return;
@@ -178,6 +179,19 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
     if (column < rec.fields.size()) add(rec.fields[column], rec.line);
   }
   inserter.flush();
+  // A list none of whose entries could be read is the wrong file, column or encoding; going on
+  // without it would send every lead it should have stopped.
+  if (st.lines != 0 && st.emails + st.domains == 0) {
+    const bool nul = std::any_of(st.problems.begin(), st.problems.end(), [](const std::string& p) {
+      return p.find("\\x00") != std::string::npos;
+    });
+    throw std::runtime_error(fmt::format(
+        "{}: none of its {} entries is a valid address{}; {}", path, st.lines,
+        domains != nullptr ? " or domain" : "",
+        nul ? "it holds NUL bytes, so it looks like UTF-16 without a byte-order mark: save it "
+              "as UTF-8"
+            : fmt::format("the first: {}", st.problems.empty() ? "?" : st.problems.front())));
+  }
   return st;
 }
 

@@ -50,6 +50,28 @@ std::string_view prefix(std::string_view s, std::size_t n) noexcept {
   return s.substr(0, cut);
 }
 
+std::string printable(std::string_view s, std::size_t max) {
+  const std::string_view shown = prefix(s, max);
+  std::string out;
+  out.reserve(shown.size() + 3);
+  for (std::size_t i = 0; i < shown.size();) {
+    const auto c = static_cast<unsigned char>(shown[i]);
+    const std::size_t n = c < 0x80U ? 1 : sequence_length(shown, i);
+    if (c < 0x20U || c == 0x7FU || n == 0) {
+      constexpr std::string_view hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4U];
+      out += hex[c & 0xFU];
+      ++i;
+      continue;
+    }
+    out.append(shown.substr(i, n));
+    i += n;
+  }
+  if (shown.size() < s.size()) out += "...";
+  return out;
+}
+
 bool is_valid(std::string_view s) noexcept {
   if (is_ascii(s)) return true;
   for (std::size_t i = 0; i < s.size();) {

@@ -159,6 +159,43 @@ TEST_CASE("a big list is sized from its first entries, not grown") {
   CHECK(emails.bucket_count() < 50000 * 3 / 2);
 }
 
+TEST_CASE("a list with entries but none valid stops the run instead of filtering nothing") {
+  const fs::path path = fs::temp_directory_path() /
+                        ("leadpipe_server_sets_bad_" + std::to_string(::getpid()) + ".txt");
+  const auto load = [&](const std::string& bytes, key_set* domains) {
+    std::ofstream(path, std::ios::binary) << bytes;
+    key_set emails;
+    return load_list(path.string(), shared_validator(false), emails, domains);
+  };
+  const auto message = [&](const std::string& bytes, key_set* domains) {
+    try {
+      (void)load(bytes, domains);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  key_set domains;
+  // UTF-16 without a byte-order mark: every entry holds NULs, and the message says so.
+  std::string u16;
+  for (const char c : std::string("email\r\nann@acme.io\r\n")) u16 += {c, '\0'};
+  CHECK(message(u16, &domains).find("looks like UTF-16 without a byte-order mark") !=
+        std::string::npos);
+  // Domains in a list that takes only addresses: the first problem is shown, escaped.
+  const std::string m = message("acme.io\nnot\tvalid\n", nullptr);
+  CHECK(m.find("none of its 2 entries is a valid address; the first: ") != std::string::npos);
+  CHECK(m.find("'acme.io' is not a valid address") != std::string::npos);
+  // Some valid entries: the invalid ones are counted and shown with control bytes escaped.
+  const list_stats st = load("ann@acme.io\nbad\tentry\n", nullptr);
+  CHECK(st.emails == 1);
+  CHECK(st.invalid == 1);
+  REQUIRE(st.problems.size() == 1);
+  CHECK(st.problems[0].find("'bad\\x09entry'") != std::string::npos);
+  // Only comments and blank lines: an empty list, not an error.
+  CHECK(load("# nothing yet\n\n", &domains).lines == 0);
+  fs::remove(path);
+}
+
 TEST_CASE("check() answers in the server's order; prefetch() changes nothing") {
   server_sets s;
   const fingerprint key = fingerprint_of("ann@acme.com");

@@ -55,3 +55,14 @@ TEST_CASE("prefix never ends inside a UTF-8 sequence") {
   CHECK(prefix(s, 4) == "ab\xC3\xA9");
   CHECK(prefix("\xE2\x82\xAC", 2).empty());
 }
+
+TEST_CASE("printable escapes control bytes and bad UTF-8, and cuts long text") {
+  using leadpipe::utf8::printable;
+  CHECK(printable("ann@acme.io") == "ann@acme.io");
+  CHECK(printable(std::string_view("e\0m\0", 4)) == "e\\x00m\\x00");
+  CHECK(printable("a\tb\r\n\x7f") == "a\\x09b\\x0d\\x0a\\x7f");
+  CHECK(printable("Zo\xC3\xAB \xE6\x9D\xB1") == "Zo\xC3\xAB \xE6\x9D\xB1");  // kept as text
+  CHECK(printable("caf\xE9!") == "caf\\xe9!");
+  CHECK(printable(std::string(100, 'x'), 10) == std::string(10, 'x') + "...");
+  CHECK(printable("ab\xC3\xAB", 3) == "ab...");  // never cut inside a character
+}

@@ -82,7 +82,8 @@ struct list_stats {
 /// domains to lower-case A-labels. Entries are added to `emails` / `*domains`. An entry that is
 /// neither a valid address nor (with `domains`) a valid domain is counted as invalid and
 /// skipped. Throws source_error when the file cannot be read, std::runtime_error when a CSV list
-/// has no usable column. Not thread-safe for the sets.
+/// has no usable column or when it has entries and none of them is valid (the wrong file, column
+/// or encoding). Not thread-safe for the sets.
 list_stats load_list(const std::string& path, const email_validator& validator, key_set& emails,
                      key_set* domains);
 

@@ -20,6 +20,11 @@ namespace leadpipe::utf8 {
 /// (it backs off to the byte that starts one). Thread-safe.
 [[nodiscard]] std::string_view prefix(std::string_view s, std::size_t n) noexcept;
 
+/// `s` as it can be shown in a one-line message: control bytes (NUL, CR, LF, TAB, ...) and bytes
+/// that are not well-formed UTF-8 become \xNN, and text past `max` bytes of input is cut (at a
+/// character boundary) and marked with "...". Thread-safe.
+[[nodiscard]] std::string printable(std::string_view s, std::size_t max = 80);
+
 /// True when every byte of `s` is below 0x80.
 [[nodiscard]] bool is_ascii(std::string_view s) noexcept;
 

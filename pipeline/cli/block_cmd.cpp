@@ -10,6 +10,7 @@
 #include "leadpipe/ascii.hpp"
 #include "leadpipe/email.hpp"
 #include "leadpipe/paging.hpp"
+#include "leadpipe/utf8.hpp"
 #include "leadpipe/workflow.hpp"
 
 namespace leadpipe::cli {
@@ -123,7 +124,8 @@ outcome_tally report_rows(const block_args& a, const std::vector<entry_row>& row
     const bool valid = e.kind != workflow::entry_kind::invalid && !e.malformed;
     const std::string_view entry = valid ? std::string_view(e.value) : std::string_view(e.raw);
     if (v.outcome != "added" && v.outcome != "duplicate") {
-      problems.add(fmt::format("{}:{}: '{}': {}: {}", a.input, e.line, entry, v.outcome, v.detail));
+      problems.add(fmt::format("{}:{}: '{}': {}: {}", a.input, e.line, utf8::printable(entry),
+                               v.outcome, v.detail));
     }
     if (out) {
       append_csv_line(out->buffer(),
