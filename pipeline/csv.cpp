@@ -34,7 +34,8 @@ class delim_finder {
  public:
   explicit delim_finder(char delim) noexcept
 #if defined(__SSE2__)
-      : delim_(_mm_set1_epi8(delim)), lf_(_mm_set1_epi8('\n'))
+      : delim_(_mm_set1_epi8(delim)),
+        lf_(_mm_set1_epi8('\n'))
 #else
       : delim_(delim)
 #endif

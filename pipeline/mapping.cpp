@@ -172,9 +172,10 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
       return h.find('\0') != std::string::npos;
     });
     if (nul) {
-      return fail(message, "no email column: the header holds NUL bytes, so the file looks like "
-                           "UTF-16 without a byte-order mark; try --encoding auto (or "
-                           "utf-16le, utf-16be)");
+      return fail(message,
+                  "no email column: the header holds NUL bytes, so the file looks like "
+                  "UTF-16 without a byte-order mark; try --encoding auto (or "
+                  "utf-16le, utf-16be)");
     }
     return fail(message, "no email column: the header has none of the usual names (Email, "
                          "E-mail Address, Work Email, ...); name it with --map email=HEADER");

@@ -271,8 +271,8 @@ bool copy_unquoted_long(char* out, const char* p, std::size_t n) noexcept {
   // A signed cell that is no formula (a phone number, "-12.5") holds only digits and phone
   // punctuation: nothing in it needs quotes.
   const bool phone = neutralise && k == lead_kind::sign && !formula;
-  const bool quote = formula || cell.front() == ' ' || cell.back() == ' ' ||
-                     (!phone && has_quote_trigger(cell));
+  const bool quote =
+      formula || cell.front() == ' ' || cell.back() == ' ' || (!phone && has_quote_trigger(cell));
   if (!quote) {
     std::memcpy(out, cell.data(), cell.size());
     return out + cell.size();

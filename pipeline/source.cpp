@@ -188,7 +188,9 @@ bom sniff_encoding(std::string_view s, bool whole) {
   const std::size_t brk = s.find_first_of("\r\n");
   if (brk != std::string_view::npos && s[brk] == '\r') {
     const std::string_view after = s.substr(brk + 1);
-    if (!after.starts_with('\n') && !after.starts_with("\r\n")) return {0, "macintosh", "macintosh"};
+    if (!after.starts_with('\n') && !after.starts_with("\r\n")) {
+      return {0, "macintosh", "macintosh"};
+    }
   }
   return {0, "windows-1252", "windows-1252"};
 }

@@ -76,8 +76,10 @@ variable_source resolve_variable(const column_mapping& m, std::string_view name)
       src.near_miss = h;
       src.hint = "SmartLead matches custom fields case-sensitively";
     } else {
-      src.hint = fmt::format("the column '{}' is not imported (--no-custom-fields or "
-                             "--custom-field leave it out)", h);
+      src.hint = fmt::format(
+          "the column '{}' is not imported (--no-custom-fields or "
+          "--custom-field leave it out)",
+          h);
     }
     return src;
   }

@@ -339,7 +339,8 @@ TEST_CASE("an Excel sep= first line names the delimiter and is not the header") 
   }
   // A file holding nothing but the hint has no header.
   std::string message;
-  CHECK_FALSE(csv_reader::open(byte_source::from_memory("sep=,", "t.csv"), {}, &message).has_value());
+  CHECK_FALSE(
+      csv_reader::open(byte_source::from_memory("sep=,", "t.csv"), {}, &message).has_value());
   CHECK(message == "t.csv: empty input (no header line)");
 }
 
@@ -616,7 +617,9 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
       // Up to two CRs before the LF (or the end) belong to the line ending.
       cur.resize(cur.size() - std::min<std::size_t>(cr_outside, 2));
       f.push_back(cur);
-      for (int k = 0; k < 2 && content_end > start && s[content_end - 1] == '\r'; ++k) --content_end;
+      for (int k = 0; k < 2 && content_end > start && s[content_end - 1] == '\r'; ++k) {
+        --content_end;
+      }
     }
     if (terminated) ++i;
     const std::uint64_t first_line = line;
@@ -713,7 +716,8 @@ TEST_CASE("CR CR LF (a CRLF file converted once more) ends records like CRLF at 
     CHECK(p == reference(text, ',', std::size_t{1} << 20, std::size_t{16} << 10));
   }
   // The limit counts the record's text, not its line ending.
-  const std::string exact = "e\r\r\n" + std::string(10, 'a') + "\r\r\n" + std::string(11, 'b') + "\r\r\n";
+  const std::string exact =
+      "e\r\r\n" + std::string(10, 'a') + "\r\r\n" + std::string(11, 'b') + "\r\r\n";
   for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{4}}) {
     const parsed p = parse(exact, {.max_record_bytes = 10}, chunk);
     REQUIRE(p.rows.size() == 2);

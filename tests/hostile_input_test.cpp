@@ -207,7 +207,8 @@ TEST_CASE("export shapes: Excel's sep= line, CR CR LF endings, Mac Roman, padded
   CHECK(r.report.find("lone CR") == std::string::npos);
   CHECK(slurp(dir() / "outcomes.csv").find("\n3,bob@acme.io,accepted") != std::string::npos);
   // Excel's "CSV (Macintosh)": Mac Roman and lone CRs; --encoding auto reads José.
-  r = validate(write("macroman.csv", "Email,Name\rjose@acme.io,Jos\x8E\r"), "--encoding auto" + keep);
+  r = validate(write("macroman.csv", "Email,Name\rjose@acme.io,Jos\x8E\r"),
+               "--encoding auto" + keep);
   CHECK(r.rc == 0);
   CHECK(r.report.find("\"encoding\":\"macintosh\"") != std::string::npos);
   CHECK(slurp(out).find("Jos\xC3\xA9") != std::string::npos);

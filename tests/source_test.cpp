@@ -203,8 +203,11 @@ TEST_CASE("--encoding auto tells UTF-8, windows-1252 and UTF-16 without a mark a
     return byte_source::from_memory(raw, "a.csv", {.encoding = "auto", .max_chunk = 0}).encoding();
   };
   const std::string utf8 = "email,name\nann@x.io,Zo\xC3\xAB M\xC3\xBCller\n";
-  const std::string cp1252 = "email;name\r\nann@x.io;J\xFCrgen M\xFCller \x96 Stra\xDF" "e\r\n";
-  const std::string text = "email,name\r\nann@example.com,Zo\xC3\xAB 東京\n" + sample_text(10'000, 3);
+  const std::string cp1252 =
+      "email;name\r\nann@x.io;J\xFCrgen M\xFCller \x96 Stra\xDF"
+      "e\r\n";
+  const std::string text =
+      "email,name\r\nann@example.com,Zo\xC3\xAB 東京\n" + sample_text(10'000, 3);
   CHECK(chosen(utf8) == "utf-8");
   CHECK(chosen("email\n") == "utf-8");
   CHECK(chosen("") == "utf-8");
@@ -212,7 +215,8 @@ TEST_CASE("--encoding auto tells UTF-8, windows-1252 and UTF-16 without a mark a
   CHECK(chosen("email\nJos\xE9") == "windows-1252");  // the odd byte last in a short input
   // Excel's "CSV (Macintosh)": Mac Roman with lines ending in a lone CR.
   CHECK(chosen("email,name\rjose@x.io,Jos\x8E\r") == "macintosh");
-  CHECK(decode("email,name\rjose@x.io,Jos\x8E\r", 1, "auto") == "email,name\rjose@x.io,Jos\xC3\xA9\r");
+  CHECK(decode("email,name\rjose@x.io,Jos\x8E\r", 1, "auto") ==
+        "email,name\rjose@x.io,Jos\xC3\xA9\r");
   CHECK(chosen("email,name\r\nJos\xE9\r\n") == "windows-1252");
   CHECK(chosen("email,name\r\r\nJos\xE9\r\r\n") == "windows-1252");
   CHECK(chosen(utf16(text, true).substr(2)) == "utf-16le");  // substr: the mark removed

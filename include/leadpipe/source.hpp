@@ -43,8 +43,9 @@ struct source_options {
   /// the validation stage). Any other name known to ICU ("windows-1252", "latin1", "utf-16le",
   /// "shift_jis"...) is converted to UTF-8. "auto": the first MiB of the (decompressed) input
   /// decides between UTF-16LE/BE without a mark (mostly-NUL odd/even bytes), UTF-8 (valid UTF-8),
-  /// Mac Roman ("macintosh": anything else, with lines ending in a lone CR) and windows-1252. A byte-order mark at the start always wins over this
-  /// setting: UTF-8 BOMs are removed, UTF-16/UTF-32 BOMs select that encoding.
+  /// Mac Roman ("macintosh": anything else, with lines ending in a lone CR) and windows-1252. A
+  /// byte-order mark at the start always wins over this setting: UTF-8 BOMs are removed,
+  /// UTF-16/UTF-32 BOMs select that encoding.
   std::string encoding;
   /// Upper bound on the bytes one read() returns and on each read of the underlying file;
   /// 0 means no bound. Tests set 1 or odd sizes to exercise every split point.
