@@ -36,6 +36,40 @@ TEST_CASE("apollo-style export headers are auto-detected") {
                                            "Company Linkedin Url"});
 }
 
+TEST_CASE("contact-app and localised exports are auto-detected") {
+  // Google Contacts.
+  auto g = must_map({"Name", "Given Name", "Family Name", "E-mail 1 - Type", "E-mail 1 - Value",
+                     "Phone 1 - Value", "Organization 1 - Name"});
+  CHECK(mapped(g, lead_field::email) == "E-mail 1 - Value");
+  CHECK(mapped(g, lead_field::first_name) == "Given Name");
+  CHECK(mapped(g, lead_field::last_name) == "Family Name");
+  CHECK(mapped(g, lead_field::phone_number) == "Phone 1 - Value");
+  CHECK(mapped(g, lead_field::company_name) == "Organization 1 - Name");
+  // A German CRM export.
+  auto de = must_map({"Vorname", "Nachname", "E-Mail-Adresse", "Firma", "Telefon", "Webseite",
+                      "Ort", "Position"});
+  CHECK(mapped(de, lead_field::email) == "E-Mail-Adresse");
+  CHECK(mapped(de, lead_field::first_name) == "Vorname");
+  CHECK(mapped(de, lead_field::last_name) == "Nachname");
+  CHECK(mapped(de, lead_field::company_name) == "Firma");
+  CHECK(mapped(de, lead_field::phone_number) == "Telefon");
+  CHECK(mapped(de, lead_field::website) == "Webseite");
+  CHECK(mapped(de, lead_field::location) == "Ort");
+  // French and Spanish.
+  auto fr = must_map({"Prénom", "Nom de famille", "Courriel", "Société", "Ville"});
+  CHECK(mapped(fr, lead_field::email) == "Courriel");
+  CHECK(mapped(fr, lead_field::first_name) == "Prénom");
+  CHECK(mapped(fr, lead_field::last_name) == "Nom de famille");
+  CHECK(mapped(fr, lead_field::company_name) == "Société");
+  CHECK(mapped(fr, lead_field::location) == "Ville");
+  auto es = must_map({"Nombre", "Apellidos", "Correo electrónico", "Empresa", "Ciudad"});
+  CHECK(mapped(es, lead_field::email) == "Correo electrónico");
+  CHECK(mapped(es, lead_field::last_name) == "Apellidos");
+  CHECK(mapped(es, lead_field::first_name) == "-");  // "Nombre" may hold the whole name
+  // An English name still wins over a numbered or localised one.
+  CHECK(mapped(must_map({"Email 1", "Email"}), lead_field::email) == "Email");
+}
+
 TEST_CASE("synonyms ignore case, spaces, underscores and dashes") {
   auto m = must_map({"E-mail Address", "GIVEN_NAME", "surname", "Organization",
                      "company-website", "mobile phone"});
