@@ -52,7 +52,7 @@ std::string_view to_string(retry_action a) noexcept {
 retry_action classify(int http_status, bool is_add_leads, const error_body* body) {
   if (http_status >= 200 && http_status < 300) return retry_action::success;
   if (http_status >= 500 && http_status < 600) return retry_action::retry_after_backoff;
-  if (http_status >= 300 && http_status < 400) return retry_action::abort_redirect;
+  if (is_redirect_status(http_status)) return retry_action::abort_redirect;
   switch (http_status) {
     case 400:
     case 422:

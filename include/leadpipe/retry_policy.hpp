@@ -41,6 +41,12 @@ enum class retry_action : std::uint8_t {
 /// The action's name ("success", "retry_after_backoff", ...).
 [[nodiscard]] std::string_view to_string(retry_action a) noexcept;
 
+/// True for a redirect (3xx), which is never followed: the API key is in the query string.
+/// Thread-safe.
+[[nodiscard]] constexpr bool is_redirect_status(int status) noexcept {
+  return status >= 300 && status < 400;
+}
+
 /// Classifies an HTTP answer. For add-leads (`is_add_leads`) a 400/422 is read through `body`
 /// (nullptr: no body): element indexes -> set_aside_named_elements; validation keys that are
 /// exactly "lead_list", or a message about the list's size or limit -> split_batch; keys that

@@ -164,7 +164,7 @@ struct api_session::impl {
       retry.on_success();
       out.status = status;
       out.body = std::move(res.body());
-      if (status >= 300 && status < 400) out.location = std::string(response_header(res, "Location"));
+      if (is_redirect_status(status)) out.location = std::string(response_header(res, "Location"));
       co_return out;
     }
   }
@@ -216,7 +216,7 @@ api_answer api_session::call_ok(http::verb method, std::string_view path,
   std::string msg;
   if (a.status == 401 || a.status == 403) {
     msg = fmt::format("{}: the api key was refused ({}): {}", path, a.status, eb.message);
-  } else if (a.status >= 300 && a.status < 400) {
+  } else if (is_redirect_status(a.status)) {
     msg = fmt::format("{}: {}", path, redirect_message(static_cast<unsigned>(a.status), a.location));
   } else if (a.status == 404) {
     msg = fmt::format("{}: {} not found (404): {}{}", path, what.empty() ? "it was" : what,
