@@ -420,8 +420,7 @@ void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
     // A 2xx we cannot read: the leads may or may not be in; resending is safe (§6.1), and a
     // --resume confirms those that are.
     w.maybe_landed = true;
-    std::string start = s.parser.parse_error(body).message;
-    if (start.size() > 80) start = std::string(utf8::prefix(start, 80)) + "...";
+    const std::string start = utf8::printable(s.parser.parse_error(body).message, 80);
     const std::string_view type = response_header(s.res, "Content-Type");
     const std::string why = fmt::format(
         "a {} answer that is not the add-leads JSON (Content-Type: {}; it begins \"{}\")",
