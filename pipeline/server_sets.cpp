@@ -147,6 +147,7 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   entry_keyer keyer(validator);
   const std::size_t held_before = emails.size();
   delayed_inserter inserter(emails);
+  bool nul = false;  // an invalid entry held a NUL byte: UTF-16 read as UTF-8
   const auto add = [&](std::string_view entry, std::uint64_t line) {
     entry = ascii::trim_blanks(entry);
     if (entry.empty() || entry.front() == '#') return;
@@ -155,6 +156,7 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
     const std::optional<fingerprint> key = is_domain ? keyer.domain(entry) : keyer.email(entry);
     if (!key) {
       ++st.invalid;
+      nul = nul || entry.find('\0') != std::string_view::npos;
       if (st.problems.size() < kMaxProblems) {
         st.problems.push_back(fmt::format("{}:{}: '{}' is not a valid {}: {}", path, line,
                                           utf8::printable(entry), is_domain ? "domain" : "address",
@@ -182,9 +184,6 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   // A list none of whose entries could be read is the wrong file, column or encoding; going on
   // without it would send every lead it should have stopped.
   if (st.lines != 0 && st.emails + st.domains == 0) {
-    const bool nul = std::any_of(st.problems.begin(), st.problems.end(), [](const std::string& p) {
-      return p.find("\\x00") != std::string::npos;
-    });
     throw std::runtime_error(fmt::format(
         "{}: none of its {} entries is a valid address{}; {}", path, st.lines,
         domains != nullptr ? " or domain" : "",
