@@ -15,8 +15,8 @@ void add_cpu_flags(CLI::App& cmd, cpu_flags& f) {
       ->group(in);
   cmd.add_option("--encoding", f.encoding,
                  "input encoding when not UTF-8, e.g. windows-1252, latin1, utf-16le, or auto "
-                 "(UTF-8, UTF-16 or windows-1252, judged from the first MiB); a byte-order "
-                 "mark is detected without it")
+                 "(UTF-8, UTF-16, windows-1252 or Mac Roman, judged from the first MiB); a "
+                 "byte-order mark is detected without it")
       ->group(in);
   cmd.add_option("--max-record-bytes", f.max_record_bytes,
                  "longest record accepted; longer ones are rejected as record_too_long")
