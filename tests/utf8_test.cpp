@@ -21,6 +21,38 @@ TEST_CASE("ill-formed sequences are rejected") {
   CHECK_FALSE(u::is_valid("\xFF"));
 }
 
+// is_ascii() reads 64- and 16-byte blocks with an overlapping tail, and is_valid() hands
+// non-ASCII text to simdjson's vector validator: every length around those block sizes, with
+// each sequence at every position, must give what the byte-at-a-time definition gives.
+TEST_CASE("block-wise checks agree with a byte-at-a-time reference at every length and place") {
+  const auto reference_valid = [](std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+      const std::size_t n = u::sequence_length(s, i);
+      if (n == 0) return false;
+      i += n;
+    }
+    return true;
+  };
+  const std::string_view pieces[] = {"\xC3\xA9", "\xE6\x9D\xB1", "\xF0\x9F\x98\x80", "\x80",
+                                     "\xC0\xAF", "\xED\xA0\x80",   "\xF4\x90\x80\x80", "\xE2\x82",
+                                     "\xFF",      "\x7F"};
+  for (std::size_t len = 0; len <= 140; ++len) {
+    const std::string base(len, 'a');
+    CHECK(u::is_ascii(base));
+    CHECK(u::is_valid(base));
+    for (const std::string_view piece : pieces) {
+      for (std::size_t at = 0; at <= len; ++at) {
+        std::string s = base;
+        s.insert(at, piece);
+        CAPTURE(len);
+        CAPTURE(at);
+        CHECK(u::is_ascii(s) == (piece == "\x7F"));
+        CHECK(u::is_valid(s) == reference_valid(s));
+      }
+    }
+  }
+}
+
 TEST_CASE("repair replaces each maximal subpart with one U+FFFD") {
   std::string out;
   CHECK(u::append_repaired(out, "ok") == 0);
