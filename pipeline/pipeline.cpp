@@ -5,6 +5,10 @@
 
 #include <fmt/format.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "leadpipe/json_writer.hpp"
 #include "leadpipe/utf8.hpp"
 
@@ -44,6 +48,53 @@ std::string_view set_name(outcome o) {
   }
 }
 
+// What one pass over a record's text says: whether it is pure ASCII, and whether it holds a
+// byte that makes a cell need quotes in comma-separated output (a quote, a CR, or a comma that
+// is not the delimiter; an LF only occurs inside quotes). 64 bytes per step, the tail one load
+// that overlaps the bytes before it.
+struct text_facts {
+  bool ascii = false;
+  bool quote_free = false;
+};
+
+text_facts read_text(std::string_view s, char delimiter) noexcept {
+#if defined(__SSE2__)
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n >= 16) {
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i comma = _mm_set1_epi8(delimiter == ',' ? '"' : ',');
+    __m128i high = _mm_setzero_si128();
+    __m128i hits = _mm_setzero_si128();
+    const auto step = [&](std::size_t at) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+      high = _mm_or_si128(high, x);
+      hits = _mm_or_si128(hits, _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                             _mm_or_si128(_mm_cmpeq_epi8(x, cr),
+                                                          _mm_cmpeq_epi8(x, comma))));
+    };
+    std::size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+      step(i);
+      step(i + 16);
+      step(i + 32);
+      step(i + 48);
+    }
+    for (; i + 16 <= n; i += 16) step(i);
+    if (i < n) step(n - 16);
+    return {_mm_movemask_epi8(high) == 0, _mm_movemask_epi8(hits) == 0};
+  }
+#endif
+  const bool commas = delimiter != ',';
+  text_facts f{true, true};
+  for (const char c : s) {
+    f.ascii = f.ascii && static_cast<unsigned char>(c) < 0x80U;
+    f.quote_free = f.quote_free && c != '"' && c != '\r' && !(commas && c == ',');
+  }
+  return f;
+}
+
 }  // namespace
 
 struct cpu_pipeline::impl {
@@ -71,6 +122,7 @@ struct cpu_pipeline::impl {
   std::vector<checked_email> checked;
   email_result validated;  // validates every row, so that its memo of domains sees them all
   lead_view lead;
+  bool plain_cells = false;  // of the row decide() accepted last: see accepted_lead
   std::string detail;
 
   void check_emails(std::size_t n, std::size_t email_col);
@@ -229,7 +281,10 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
   // the whole text vouches for each of them; a cut text says nothing about the rest. Text known
   // to be valid needs no repair, so such a row is mapped only when its lead is accepted; any
   // other row is mapped now, for the repaired_encoding count that every row takes part in.
-  const bool valid_utf8 = !rec.raw_truncated && utf8::is_valid(rec.raw);
+  const text_facts text = read_text(rec.raw, reader.delimiter());
+  const bool valid_utf8 =
+      !rec.raw_truncated && (text.ascii || utf8::is_valid(rec.raw));
+  plain_cells = valid_utf8 && text.quote_free;
   if (!valid_utf8) {
     mapper.map(rec.fields, lead, false);
     if (lead.repaired_encoding) rep.count_repaired_encoding();
@@ -353,7 +408,7 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       } else {
         if (s.opts.record_accepted) outcomes.local(r);
         const email_result& e = s.checked[k].email;
-        sink.accept({rec.line, rec.offset, e.sent, e.key, e.flags, &s.lead});
+        sink.accept({rec.line, rec.offset, e.sent, e.key, e.flags, &s.lead, s.plain_cells});
       }
       outcomes.row_finished(rec.line);
     }
@@ -413,9 +468,13 @@ void csv_lead_writer::accept(const accepted_lead& a) {
   for (const custom_value& c : lead.custom) bound += csv_cell_bound(c.value.size());
   char* const start = out_.reserve(bound);
   char* p = put_csv_cell(start, a.sent_email);
+  const bool plain = a.plain_cells;
+  const auto put = [plain](char* at, std::string_view cell) {
+    return plain ? put_plain_csv_cell(at, cell) : put_csv_cell(at, cell);
+  };
   for (std::size_t f = 1; f < lead_field_count; ++f) {
     *p++ = ',';
-    p = put_csv_cell(p, lead.field[f]);
+    p = put(p, lead.field[f]);
   }
   // lead.custom is the non-empty subset of the custom columns, in column order.
   std::size_t k = 0;
@@ -423,7 +482,7 @@ void csv_lead_writer::accept(const accepted_lead& a) {
     *p++ = ',';
     const auto& c = lead.custom;
     if (k < c.size() && c[k].key.data() == mapping_.header[col].data()) {
-      p = put_csv_cell(p, c[k].value);
+      p = put(p, c[k].value);
       ++k;
     }
   }

@@ -86,6 +86,33 @@ TEST_CASE("cell quoting finds a special byte at any position and length") {
   }
 }
 
+// put_plain_csv_cell() skips the quote scan for cells that cannot hold a comma, quote, CR or LF:
+// for every such cell it must write exactly what put_csv_cell() writes, formulas, phone numbers
+// and blanks at either end included, at every length around its 4/8/16/32-byte copies.
+TEST_CASE("plain cells encode exactly like any cell, at every length") {
+  const auto both = [](const std::string& v) {
+    std::string a(csv_cell_bound(v.size()), '\0');
+    std::string b(csv_cell_bound(v.size()), '\0');
+    a.resize(static_cast<std::size_t>(put_csv_cell(a.data(), v) - a.data()));
+    b.resize(static_cast<std::size_t>(put_plain_csv_cell(b.data(), v) - b.data()));
+    CAPTURE(v);
+    CHECK(a == b);
+  };
+  both("");
+  for (std::size_t len = 1; len <= 70; ++len) {
+    std::string base;
+    for (std::size_t i = 0; i < len; ++i) base.push_back(static_cast<char>('a' + i % 26));
+    both(base);
+    for (const char* lead : {"=", "@", "\t", "+", "-", " ", "+1 ", "-12.", "+a"}) {
+      both((lead + base).substr(0, len));
+    }
+    both(base.substr(0, len - 1) + " ");
+    both("+" + std::string(len, '5'));
+    both("+1 (555) " + std::string(len, '0') + "-x");
+    both(std::string(len, '\xC3') + "\xA9");
+  }
+}
+
 TEST_CASE("output_file writes, appends and renames atomically") {
   const auto dir = temp_dir();
   const auto path = (dir / "a.csv").string();

@@ -215,6 +215,34 @@ TEST_CASE("invalid UTF-8 in other fields is repaired and counted, never in the e
   CHECK(r.outcomes.find("bad_encoding") != std::string::npos);
 }
 
+// The --out writer copies cells of a record that holds no quote, CR or stray comma without
+// looking for bytes to quote. A record with any of them, or another delimiter whose cells may
+// hold commas, must still come out quoted.
+TEST_CASE("--out quotes what needs it whatever the record around it looks like") {
+  temp_dir d;
+  run_result r = run(d, reading(d, "email,name,note\n"
+                                   "a@acme.io,Ann,plain text that is long enough for two loads\n"
+                                   "b@acme.io,\"Bee, Jr\",x\n"
+                                   "c@acme.io,Cee,say \"hi\" twice\n"
+                                   "d@acme.io,Dee,cr\rinside\n"
+                                   "e@acme.io,=SUM(A1),+1 (555) 010-0199\n"));
+  CHECK(r.rep.outcomes()[outcome::accepted] == 5);
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 6);
+  CHECK(out[1].ends_with(",Ann,plain text that is long enough for two loads"));
+  CHECK(out[2].ends_with(",\"Bee, Jr\",x"));
+  CHECK(out[3].ends_with(",Cee,\"say \"\"hi\"\" twice\""));
+  CHECK(out[4].ends_with(",Dee,\"cr\rinside\""));
+  CHECK(out[5].ends_with(",\"'=SUM(A1)\",+1 (555) 010-0199"));
+
+  temp_dir s;
+  run_result semi = run(s, reading(s, "email;name;note\na@acme.io;Ann, Jr;x\nb@acme.io;Bo;y\n"));
+  const auto semi_out = lines_of(semi.out);
+  REQUIRE(semi_out.size() == 3);
+  CHECK(semi_out[1].ends_with(",\"Ann, Jr\",x"));
+  CHECK(semi_out[2].ends_with(",Bo,y"));
+}
+
 TEST_CASE("provider folding merges gmail aliases only when asked") {
   temp_dir d;
   cpu_options o;

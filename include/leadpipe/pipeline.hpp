@@ -48,6 +48,9 @@ struct accepted_lead {
   std::string_view identity_key;
   std::uint8_t flags = 0;
   const lead_view* lead = nullptr;
+  /// The record held no quote, CR or comma other than its delimiters and was valid UTF-8, so
+  /// no cell of `lead` needs quotes in comma-separated output (put_plain_csv_cell).
+  bool plain_cells = false;
 };
 
 /// Where accepted leads go (ripgrep's sink: a narrow consumer interface).
