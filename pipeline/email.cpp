@@ -373,7 +373,8 @@ email_reason run(const tables& t, const run_mode& mode, std::string_view cell,
                  email_detail::domain_memo* memo, email_result& out) {
   std::string_view s = cell;
   std::string nfc;  // slow path only; an unused empty string does not allocate
-  std::size_t at = plain_at(cell);
+  const email_detail::plain_cell fast = plain_at(cell);
+  std::size_t at = fast.at;
   const bool plain = at != npos;
   std::size_t at_count = 1;
   bool ascii = true;
@@ -390,7 +391,8 @@ email_reason run(const tables& t, const run_mode& mode, std::string_view cell,
   if (domain.empty()) return email_reason::empty_domain;
 
   bool non_ascii = false;
-  if (const email_reason r = plain ? check_plain_local(local) : check_local(local, non_ascii);
+  if (const email_reason r = plain ? check_plain_local(local, fast.dots < at)
+                                       : check_local(local, non_ascii);
       r != email_reason::none) {
     return r;
   }

@@ -144,16 +144,25 @@ class domain_memo {
   std::vector<long_entry> long_;
 };
 
-/// The position of the one `@` of a plain cell (ASCII letters, digits, `.` `-` `_` `+` and
-/// exactly one `@`, not ending with `.`), or npos (email_fast.cpp). Stages 0 to 2 provably pass
-/// such a cell unchanged: it is ASCII (stage 0); it has no blank, quote, `mailto:` or `>` to
-/// repair, no `(` `=` `&` `%` separator or bracket, and no trailing punctuation (stage 1); no
-/// control or space (stage 2). So the validator may go straight to stage 3 with it. Thread-safe.
-[[nodiscard]] std::size_t plain_at(std::string_view s) noexcept;
+/// What the fast path learns of a cell in one pass (email_fast.cpp).
+struct plain_cell {
+  /// The position of the one `@` of a plain cell (ASCII letters, digits, `.` `-` `_` `+` and
+  /// exactly one `@`, not ending with `.`), or npos. Stages 0 to 2 provably pass such a cell
+  /// unchanged: it is ASCII (stage 0); it has no blank, quote, `mailto:` or `>` to repair, no
+  /// `(` `=` `&` `%` separator or bracket, and no trailing punctuation (stage 1); no control or
+  /// space (stage 2). So the validator may go straight to stage 3 with it.
+  std::size_t at = std::string_view::npos;
+  /// The position of the cell's first "..", or npos (set only for a plain cell).
+  std::size_t dots = std::string_view::npos;
+};
+
+/// Classifies `s` for the fast path. Thread-safe.
+[[nodiscard]] plain_cell plain_at(std::string_view s) noexcept;
 
 /// Stage 4 for the local part (non-empty) of a plain cell, whose every byte is allowed there:
-/// only the dot and length rules can fail, in the full check's order. Thread-safe.
-[[nodiscard]] email_reason check_plain_local(std::string_view local) noexcept;
+/// only the dot and length rules can fail, in the full check's order. `doubled_dot`: the local
+/// part holds "..". Thread-safe.
+[[nodiscard]] email_reason check_plain_local(std::string_view local, bool doubled_dot) noexcept;
 
 /// True when `c` is an ASCII letter, digit or hyphen.
 [[nodiscard]] constexpr bool is_ldh(char c) noexcept {
