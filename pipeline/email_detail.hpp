@@ -119,12 +119,13 @@ class domain_memo {
   [[nodiscard]] domain_facts lookup(std::string_view domain, bool ascii, std::string& out);
 
  private:
-  // An ASCII domain, keyed by its lower-case form, which is also its A-label when valid.
+  // An ASCII domain, keyed by its lower-case form, which is also its A-label when valid. The
+  // form is zero-padded to 32 bytes, so that two 16-byte compares settle a match: a domain
+  // holds no NUL (stage 2 rejects it before the domain stage), so equal padded bytes mean
+  // equal domains, and all zero means free.
   struct short_entry {
-    std::uint64_t hash = 0;
+    alignas(16) char bytes[32] = {};
     domain_facts facts;
-    std::uint8_t size = 0;  // 0: free
-    char bytes[31] = {};
   };
   static_assert(sizeof(short_entry) == 64);
   // Any other domain (non-ASCII, or longer than short_entry holds), keyed by its bytes as given.

@@ -493,6 +493,34 @@ TEST_CASE("the domain memo of a reused result changes no verdict, sent form or k
   }
 }
 
+// The memo keys short ASCII domains by their lower-case form zero-padded to 32 bytes: every
+// length up to and past that, in any case, and enough distinct domains to evict entries again
+// and again, must give what a result without memo gives, on first sight and when seen again.
+TEST_CASE("the domain memo answers like the domain stage at every length and after evictions") {
+  email_result warm;
+  const auto check_one = [&](const std::string& cell) {
+    CAPTURE(cell);
+    email_result fresh;
+    validator(false).validate(cell, fresh);
+    validator(false).validate(cell, warm);
+    check_same(warm, fresh);
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t len = 1; len <= 40; ++len) {
+      std::string label;
+      for (std::size_t i = 0; i < len; ++i) label.push_back("aBcDeF-g"[i % 8]);
+      for (const std::string& domain : {label + ".com", "x." + label + ".CO.UK", label + ".zz",
+                                        label.substr(0, len - 1) + "-.com"}) {
+        check_one("Ann@" + domain);
+        check_one("ann@" + domain);
+      }
+    }
+    for (int i = 0; i < 20000; ++i) {
+      check_one("a@d" + std::to_string(i * 7919) + (i % 3 == 0 ? ".Mailinator.com" : ".io"));
+    }
+  }
+}
+
 TEST_CASE("identity() gives validate()'s verdict, sent form and key, without flags") {
   for (const bool fold : {false, true}) {
     email_result v;
