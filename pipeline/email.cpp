@@ -391,8 +391,8 @@ email_reason run(const tables& t, const run_mode& mode, std::string_view cell,
   if (domain.empty()) return email_reason::empty_domain;
 
   bool non_ascii = false;
-  if (const email_reason r = plain ? check_plain_local(local, fast.dots < at)
-                                       : check_local(local, non_ascii);
+  if (const email_reason r =
+          plain ? check_plain_local(local, fast.dots < at) : check_local(local, non_ascii);
       r != email_reason::none) {
     return r;
   }

@@ -54,7 +54,8 @@ plain_cell plain_at(std::string_view s) noexcept {
                                           _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
       const auto is = [&](char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
       const __m128i dot = is('.');
-      const __m128i punct = _mm_or_si128(_mm_or_si128(dot, is('_')), _mm_or_si128(is('-'), is('+')));
+      const __m128i punct =
+          _mm_or_si128(_mm_or_si128(dot, is('_')), _mm_or_si128(is('-'), is('+')));
       const __m128i ats = _mm_cmpeq_epi8(x, _mm_set1_epi8('@'));
       const __m128i ok = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(punct, ats));
       const unsigned fresh = 0xFFFFU << (i - base);  // bytes not seen in an earlier block

@@ -70,9 +70,9 @@ text_facts read_text(std::string_view s, char delimiter) noexcept {
     const auto step = [&](std::size_t at) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
       high = _mm_or_si128(high, x);
-      hits = _mm_or_si128(hits, _mm_or_si128(_mm_cmpeq_epi8(x, quote),
-                                             _mm_or_si128(_mm_cmpeq_epi8(x, cr),
-                                                          _mm_cmpeq_epi8(x, comma))));
+      hits = _mm_or_si128(
+          hits, _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                             _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, comma))));
     };
     std::size_t i = 0;
     for (; i + 64 <= n; i += 64) {
@@ -282,8 +282,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
   // to be valid needs no repair, so such a row is mapped only when its lead is accepted; any
   // other row is mapped now, for the repaired_encoding count that every row takes part in.
   const text_facts text = read_text(rec.raw, reader.delimiter());
-  const bool valid_utf8 =
-      !rec.raw_truncated && (text.ascii || utf8::is_valid(rec.raw));
+  const bool valid_utf8 = !rec.raw_truncated && (text.ascii || utf8::is_valid(rec.raw));
   plain_cells = valid_utf8 && text.quote_free;
   if (!valid_utf8) {
     mapper.map(rec.fields, lead, false);

@@ -220,12 +220,13 @@ TEST_CASE("invalid UTF-8 in other fields is repaired and counted, never in the e
 // hold commas, must still come out quoted.
 TEST_CASE("--out quotes what needs it whatever the record around it looks like") {
   temp_dir d;
-  run_result r = run(d, reading(d, "email,name,note\n"
-                                   "a@acme.io,Ann,plain text that is long enough for two loads\n"
-                                   "b@acme.io,\"Bee, Jr\",x\n"
-                                   "c@acme.io,Cee,say \"hi\" twice\n"
-                                   "d@acme.io,Dee,cr\rinside\n"
-                                   "e@acme.io,=SUM(A1),+1 (555) 010-0199\n"));
+  run_result r = run(d, reading(d,
+                                "email,name,note\n"
+                                "a@acme.io,Ann,plain text that is long enough for two loads\n"
+                                "b@acme.io,\"Bee, Jr\",x\n"
+                                "c@acme.io,Cee,say \"hi\" twice\n"
+                                "d@acme.io,Dee,cr\rinside\n"
+                                "e@acme.io,=SUM(A1),+1 (555) 010-0199\n"));
   CHECK(r.rep.outcomes()[outcome::accepted] == 5);
   const auto out = lines_of(r.out);
   REQUIRE(out.size() == 6);

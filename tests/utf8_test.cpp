@@ -34,8 +34,8 @@ TEST_CASE("block-wise checks agree with a byte-at-a-time reference at every leng
     return true;
   };
   const std::string_view pieces[] = {"\xC3\xA9", "\xE6\x9D\xB1", "\xF0\x9F\x98\x80", "\x80",
-                                     "\xC0\xAF", "\xED\xA0\x80",   "\xF4\x90\x80\x80", "\xE2\x82",
-                                     "\xFF",      "\x7F"};
+                                     "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82",
+                                     "\xFF",     "\x7F"};
   for (std::size_t len = 0; len <= 140; ++len) {
     const std::string base(len, 'a');
     CHECK(u::is_ascii(base));
