@@ -1,5 +1,9 @@
 #include "cli_common.hpp"
 
+#include <filesystem>
+#include <iterator>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "leadpipe/output_file.hpp"
@@ -84,9 +88,59 @@ std::uint8_t flags_of(const std::string& list, const char* flag) {
   return *r;
 }
 
+// Two names of one file: the same path once made absolute and normal, or, for files that
+// exist, the same device and inode (a symlink, a hard link, ./x vs x).
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  const fs::path pa = fs::weakly_canonical(fs::absolute(a, ec), ec);
+  const fs::path pb = fs::weakly_canonical(fs::absolute(b, ec), ec);
+  return !pa.empty() && pa == pb;
+}
+
+// A device or FIFO (/dev/null, /dev/stdout, a pipe) may take more than one output.
+bool is_special(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  return !ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st);
+}
+
+// An output written over the input, a list or another output would replace it when the run
+// ends (outputs are renamed into place): the user's export or block list would be lost.
+void check_output_paths(const cpu_flags& f) {
+  const std::pair<const char*, const std::string*> inputs[] = {
+      {"INPUT", &f.input}, {"--block-list", &f.block_list}, {"--unsubscribed", &f.unsubscribed},
+      {"--existing", &f.existing}};
+  const std::pair<const char*, const std::string*> outputs[] = {
+      {"--out", &f.out}, {"--outcomes", &f.outcomes}, {"--rejects", &f.rejects},
+      {"--report", &f.report}};
+  const auto named = [](const std::string& p) { return !p.empty() && p != "-"; };
+  for (std::size_t i = 0; i < std::size(outputs); ++i) {
+    const auto& [oflag, out] = outputs[i];
+    if (!named(*out) || is_special(*out)) continue;
+    for (const auto& [iflag, in] : inputs) {
+      if (named(*in) && same_file(*out, *in)) {
+        throw CLI::ValidationError(oflag, fmt::format("{} is also the {} file; writing it would "
+                                                      "replace it (choose another path)",
+                                                      *out, iflag));
+      }
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      const auto& [other_flag, other] = outputs[j];
+      if (named(*other) && same_file(*out, *other)) {
+        throw CLI::ValidationError(oflag, fmt::format("{} is also the {} file: each output "
+                                                      "needs a path of its own",
+                                                      *out, other_flag));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 cpu_options to_options(const cpu_flags& f) {
+  check_output_paths(f);
   cpu_options o;
   o.input = f.input;
   o.source.encoding = f.encoding;
