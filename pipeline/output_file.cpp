@@ -63,7 +63,15 @@ output_file::output_file(output_file&& other) noexcept
 output_file::~output_file() {
   if (file_ == nullptr) return;
   try {
-    close();
+    if (tmp_path_.empty()) {
+      close();
+    } else {
+      // Not closed: the run stopped part-way. What was written stays in the .tmp file (nothing
+      // is lost), and whatever `path` held before stays there.
+      flush(false);
+      std::FILE* f = std::exchange(file_, nullptr);
+      if (owns_) std::fclose(f);
+    }
   } catch (const output_error&) {
     // Destructors must not throw; callers that care call close() themselves.
   }

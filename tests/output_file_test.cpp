@@ -134,6 +134,20 @@ TEST_CASE("output_file writes, appends and renames atomically") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("an atomic output_file that is not closed keeps its .tmp and the earlier file") {
+  const auto dir = temp_dir();
+  const auto path = (dir / "clean.csv").string();
+  std::ofstream(path) << "yesterday's complete file\n";
+  {
+    output_file f(path, true);
+    f.write("partial,");
+    // Destroyed without close(), as when an error ends the run.
+  }
+  CHECK(slurp(path) == "yesterday's complete file\n");
+  CHECK(slurp(path + ".tmp") == "partial,");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("an atomic output_file writes a FIFO or device in place and never renames over it") {
   const auto dir = temp_dir();
   const auto fifo = (dir / "pipe").string();

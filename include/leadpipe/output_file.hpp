@@ -19,7 +19,9 @@ class output_error : public std::runtime_error {
 };
 
 /// A file opened for writing through a large buffer. "-" means standard output. Not thread-safe.
-/// The destructor flushes but swallows errors: call close() to learn about them.
+/// The destructor flushes but swallows errors: call close() to learn about them. An atomic file
+/// destroyed without close() (a run that stopped on an error) is left under its .tmp name: an
+/// earlier file at `path` is not replaced by a partial one.
 class output_file {
  public:
   /// Opens (truncates) `path`. With `atomic`, writes go to `path.tmp` and close() renames it into
