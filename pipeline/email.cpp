@@ -27,33 +27,9 @@ using email_detail::plain_at;
 using email_detail::tables;
 constexpr auto npos = std::string_view::npos;
 
-// Stage 1 trim set: Unicode White_Space plus the zero-width characters people paste around
-// addresses (ZWSP, ZWNJ, ZWJ, WORD JOINER, BOM).
-constexpr bool is_trimmed(char32_t c) noexcept {
-  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-         c == 0x2060 || c == 0x3000 || c == 0xFEFF;
-}
-
-// `s` is well-formed UTF-8 (stage 0 ran first), so sequences can be decoded without checks.
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty()) {
-    const auto c = static_cast<unsigned char>(s.front());
-    const std::size_t n = c < 0x80U ? 1 : utf8::sequence_length(s, 0);
-    if (!is_trimmed(n == 1 ? c : utf8::decode(s, 0, n))) break;
-    s.remove_prefix(n);
-  }
-  while (!s.empty()) {
-    const auto c = static_cast<unsigned char>(s.back());
-    std::size_t i = s.size() - 1;
-    if (c >= 0x80U) {
-      while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0U) == 0x80U) --i;
-    }
-    if (!is_trimmed(c < 0x80U ? c : utf8::decode(s, i, s.size() - i))) break;
-    s.remove_suffix(s.size() - i);
-  }
-  return s;
-}
+// Stage 1's trim: Unicode White_Space and the zero-width characters (utf8::is_space_like).
+// `s` is well-formed UTF-8 (stage 0 ran first).
+std::string_view trim(std::string_view s) noexcept { return utf8::trim_space(s); }
 
 bool starts_with_mailto(std::string_view s) noexcept {
   constexpr std::string_view prefix = "mailto:";

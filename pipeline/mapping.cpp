@@ -87,7 +87,7 @@ std::uint32_t find_header(const std::vector<std::string>& header, std::string_vi
     if (header[i] == want) return static_cast<std::uint32_t>(i);
   }
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (ascii::iequals(trim_blanks(header[i]), trim_blanks(want))) {
+    if (ascii::iequals(utf8::trim_space(header[i]), utf8::trim_space(want))) {
       return static_cast<std::uint32_t>(i);
     }
   }
@@ -108,7 +108,18 @@ std::optional<lead_field> lead_field_from_name(std::string_view n) noexcept {
 std::string normalise_header(std::string_view h) {
   std::string out;
   out.reserve(h.size());
-  for (char c : h) {
+  for (std::size_t i = 0; i < h.size();) {
+    const char c = h[i];
+    if (static_cast<unsigned char>(c) >= 0x80U) {
+      // A no-break or zero-width space pasted from a web page separates like a space.
+      const std::size_t n = utf8::sequence_length(h, i);
+      if (n == 0 || !utf8::is_space_like(utf8::decode(h, i, n))) {
+        out.append(h.substr(i, n == 0 ? 1 : n));
+      }
+      i += n == 0 ? 1 : n;
+      continue;
+    }
+    ++i;
     if (c == ' ' || c == '_' || c == '-' || c == '.' || c == '\t') continue;
     out.push_back(ascii::lower(c));
   }
@@ -119,10 +130,29 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
                                                   const mapping_options& opts,
                                                   std::string* message) {
   column_mapping m;
-  // Names are taken without the blanks around them (" Title " from "Email, Title "), so that
-  // custom-field keys match the template variables written without them.
+  // Names are taken without the blanks around them (" Title " from "Email, Title "), no-break
+  // and zero-width spaces included, so that custom-field keys match the template variables
+  // written without them. Bytes that are not UTF-8 (a windows-1252 header read as UTF-8) are
+  // replaced by U+FFFD, as in cells, and the warning says what to do.
   m.header.reserve(raw_header.size());
-  for (const auto& h : raw_header) m.header.emplace_back(trim_blanks(h));
+  std::size_t repaired = 0;
+  for (const auto& h : raw_header) {
+    if (utf8::is_valid(h)) {
+      m.header.emplace_back(utf8::trim_space(h));
+      continue;
+    }
+    std::string fixed;
+    utf8::append_repaired(fixed, h);
+    m.header.emplace_back(utf8::trim_space(fixed));
+    ++repaired;
+  }
+  if (repaired != 0) {
+    m.warnings.push_back(fmt::format(
+        "{} header names held bytes that are not UTF-8 (replaced by U+FFFD); if the file was "
+        "saved by a Windows spreadsheet, --encoding windows-1252 or --encoding auto reads it as "
+        "such",
+        repaired));
+  }
   const std::vector<std::string>& header = m.header;
   m.field_column.fill(column_mapping::none);
 

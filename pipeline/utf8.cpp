@@ -182,4 +182,25 @@ void append(std::string& out, char32_t cp) {
   }
 }
 
+std::string_view trim_space(std::string_view s) noexcept {
+  while (!s.empty()) {
+    const auto c = static_cast<unsigned char>(s.front());
+    const std::size_t n = c < 0x80U ? 1 : sequence_length(s, 0);
+    if (n == 0 || !is_space_like(n == 1 ? c : decode(s, 0, n))) break;
+    s.remove_prefix(n);
+  }
+  while (!s.empty()) {
+    const auto c = static_cast<unsigned char>(s.back());
+    std::size_t i = s.size() - 1;
+    if (c >= 0x80U) {
+      while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0U) == 0x80U) --i;
+    }
+    const std::size_t n = s.size() - i;
+    if (c >= 0x80U && sequence_length(s, i) != n) break;
+    if (!is_space_like(c < 0x80U ? c : decode(s, i, n))) break;
+    s.remove_suffix(n);
+  }
+  return s;
+}
+
 }  // namespace leadpipe::utf8

@@ -38,4 +38,16 @@ std::size_t append_repaired(std::string& out, std::string_view s);
 /// Appends the UTF-8 encoding of code point `cp` (must be a Unicode scalar value).
 void append(std::string& out, char32_t cp);
 
+/// Unicode White_Space plus the zero-width characters people paste around text (ZWSP, ZWNJ,
+/// ZWJ, WORD JOINER, BOM): what email policy stage 1 trims, and header names lose.
+[[nodiscard]] constexpr bool is_space_like(char32_t c) noexcept {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+}
+
+/// `s` without the is_space_like characters at either end; bytes that are not well-formed
+/// UTF-8 end the trim. Thread-safe.
+[[nodiscard]] std::string_view trim_space(std::string_view s) noexcept;
+
 }  // namespace leadpipe::utf8
