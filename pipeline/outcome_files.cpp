@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "leadpipe/email.hpp"
+#include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
 namespace {
@@ -75,14 +76,23 @@ outcome_files::outcome_files(const std::string& outcomes_path, const std::string
 }
 
 void outcome_files::write(const row_result& r) {
+  // A cell that is not UTF-8 (an invalid_email row of a windows-1252 file read as UTF-8) is
+  // repaired for the files only; the verdict was made on the bytes as they are.
+  const auto utf8_text = [this](std::string_view v) -> std::string_view {
+    if (utf8::is_valid(v)) return v;
+    repaired_.clear();
+    utf8::append_repaired(repaired_, v);
+    return repaired_;
+  };
   // Each line is sized once and written through a raw pointer (see csv_lead_writer::accept).
   if (outcomes_) {
-    const std::size_t bound = 2 * number_bound + csv_cell_bound(r.email.size()) +
+    const std::string_view email = utf8_text(r.email);
+    const std::size_t bound = 2 * number_bound + csv_cell_bound(email.size()) +
                               verdict_bound(r) + flags_bound + 12;
     char* p = outcomes_->reserve(bound);
     p = put_number(p, r.line);
     *p++ = ',';
-    p = put_csv_cell(p, r.email);
+    p = put_csv_cell(p, email);
     p = put_verdict(p, r);
     *p++ = ',';
     p = put_flag_names(p, r.flags);
@@ -92,15 +102,16 @@ void outcome_files::write(const row_result& r) {
     outcomes_->commit(p);
   }
   if (rejects_ && r.what != outcome::accepted && r.what != outcome::added) {
+    const std::string_view raw = utf8_text(r.raw);
     const std::size_t bound =
-        2 * number_bound + verdict_bound(r) + csv_cell_bound(r.raw.size()) + 4;
+        2 * number_bound + verdict_bound(r) + csv_cell_bound(raw.size()) + 4;
     char* p = rejects_->reserve(bound);
     p = put_number(p, r.line);
     *p++ = ',';
     p = put_number(p, r.offset);
     p = put_verdict(p, r);
     *p++ = ',';
-    p = put_csv_cell(p, r.raw);
+    p = put_csv_cell(p, raw);
     *p++ = '\n';
     rejects_->commit(p);
   }

@@ -110,6 +110,7 @@ struct cpu_pipeline::impl {
   key_line_map seen;
   progress_line progress;
   std::vector<std::string> open_warnings;  // what the constructor added to the report
+  std::vector<std::string> run_warnings;   // what run() added
   // One batch of records (views into the reader's buffer, valid until the next batch) and what
   // stage one learnt about each one's email. Reused so the hot loop does not allocate.
   struct checked_email {
@@ -123,6 +124,7 @@ struct cpu_pipeline::impl {
   email_result validated;  // validates every row, so that its memo of domains sees them all
   lead_view lead;
   bool plain_cells = false;  // of the row decide() accepted last: see accepted_lead
+  std::uint64_t non_utf8_rows = 0;  // rows whose text is not UTF-8, email cell or other
   std::string detail;
 
   void check_emails(std::size_t n, std::size_t email_col);
@@ -185,6 +187,12 @@ cpu_pipeline::~cpu_pipeline() = default;
 const column_mapping& cpu_pipeline::mapping() const { return impl_->mapper.mapping(); }
 server_sets& cpu_pipeline::sets() { return impl_->sets; }
 const email_validator& cpu_pipeline::validator() const { return impl_->validator; }
+
+std::string cpu_pipeline::closing() const {
+  std::string out;
+  for (const auto& w : impl_->run_warnings) out += fmt::format("leadpipe: warning: {}\n", w);
+  return out;
+}
 
 std::string cpu_pipeline::banner() const {
   const byte_source& src = impl_->reader.source();
@@ -284,6 +292,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
   const text_facts text = read_text(rec.raw, reader.delimiter());
   const bool valid_utf8 = !rec.raw_truncated && (text.ascii || utf8::is_valid(rec.raw));
   plain_cells = valid_utf8 && text.quote_free;
+  if (!valid_utf8 && !rec.raw_truncated) ++non_utf8_rows;
   if (!valid_utf8) {
     mapper.map(rec.fields, lead, false);
     if (lead.repaired_encoding) rep.count_repaired_encoding();
@@ -418,14 +427,16 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   rep.set_blank_lines(s.reader.blank_lines());
   rep.input.size = s.reader.source().raw_bytes_read();
   rep.input.xxh3_128 = s.reader.source().raw_digest();
-  if (rep.repaired_encoding() != 0 && s.reader.source().encoding() == "utf-8") {
+  if (s.non_utf8_rows != 0 && s.reader.source().encoding() == "utf-8") {
     // --encoding auto only looks at the first MiB: past that it cannot help.
     const bool automatic = s.opts.source.encoding == "auto";
-    rep.warnings.push_back(fmt::format(
-        "{}: {} rows held bytes that are not UTF-8 (replaced by U+FFFD); if the file was saved "
-        "by a Windows spreadsheet, --encoding windows-1252{} reads it as such",
-        s.opts.input, rep.repaired_encoding(),
+    s.run_warnings.push_back(fmt::format(
+        "{}: {} rows held bytes that are not UTF-8 (replaced by U+FFFD; an email cell holding "
+        "them is rejected as bad_encoding); if the file was saved by a Windows spreadsheet, "
+        "--encoding windows-1252{} reads it as such",
+        s.opts.input, s.non_utf8_rows,
         automatic ? " (--encoding auto saw only UTF-8 in the first MiB)" : " or --encoding auto"));
+    rep.warnings.push_back(s.run_warnings.back());
   }
   for (auto& st : rep.sets) {
     if (st.name == "existing") st.bytes = table_bytes(s.sets.existing);
@@ -466,7 +477,9 @@ void csv_lead_writer::accept(const accepted_lead& a) {
   for (std::size_t f = 1; f < lead_field_count; ++f) bound += csv_cell_bound(lead.field[f].size());
   for (const custom_value& c : lead.custom) bound += csv_cell_bound(c.value.size());
   char* const start = out_.reserve(bound);
-  char* p = put_csv_cell(start, a.sent_email);
+  // The email is the sent form byte for byte, the address an import sends: a formula mark
+  // would make another valid address of "+a@x.com" (policy stage 4 allows + - = there).
+  char* p = put_csv_cell(start, a.sent_email, false);
   const bool plain = a.plain_cells;
   const auto put = [plain](char* at, std::string_view cell) {
     return plain ? put_plain_csv_cell(at, cell) : put_csv_cell(at, cell);

@@ -46,6 +46,8 @@ class outcome_files {
                 bool append_outcomes = false, bool append_rejects = false);
 
   /// Records one row. Rows whose outcome is accepted or added go to the outcomes file only.
+  /// Bytes of the email cell or the raw text that are not UTF-8 are written as U+FFFD, so that
+  /// both files are always UTF-8.
   void write(const row_result& r);
   /// Flushes both files to the OS (and to disk with `durable`). Throws output_error.
   void flush(bool durable = false);
@@ -58,6 +60,7 @@ class outcome_files {
  private:
   std::optional<output_file> outcomes_;
   std::optional<output_file> rejects_;
+  std::string repaired_;  // a cell that is not UTF-8, as written (U+FFFD for the bad bytes)
 };
 
 }  // namespace leadpipe

@@ -46,6 +46,7 @@ int validate_run(const validate_args& a, const cpu_options& opts, report& rep) {
   rep.exit_code = exit_ok;
   write_report(a.flags.report, rep);
   std::fputs((summary(rep) + "\n").c_str(), stderr);
+  std::fputs(pipe.closing().c_str(), stderr);
   return exit_ok;
 }
 

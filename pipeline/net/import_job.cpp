@@ -328,6 +328,7 @@ int dry_run(const import_options& o, report& rep) {
   file_outcome_sink outcomes(files, rep);
   dry_run_sink sink(o.batching);
   pipe.run(sink, outcomes, rep);
+  std::fputs(pipe.closing().c_str(), stderr);
   if (o.cache != nullptr) return_cache(*o.cache, pipe.sets(), lent);
   files.close();
   const std::uint64_t batches = sink.finish();
@@ -447,6 +448,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   io.run();
   cpu_thread.join();
   progress.clear();
+  std::fputs(pipe.closing().c_str(), stderr);
   if (o.cache != nullptr) {
     return_cache(*o.cache, pipe.sets(), lent);
     // Sent forms are already normalised: the validator gives back the same identity key the
