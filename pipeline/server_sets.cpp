@@ -18,16 +18,20 @@ namespace {
 
 constexpr std::size_t kMaxProblems = 20;
 
-// Header names of list files exported by SmartLead, CRMs and suppression tools.
-bool is_list_header(std::string_view h) {
-  static constexpr std::array<std::string_view, 14> names = {
-      "email",  "emails", "emailaddress", "domain",  "domains",     "emailordomain", "value",
-      "entry",  "address", "blocklist",   "blocked", "suppression", "unsubscribed",  "mail"};
+// Header names of list files exported by SmartLead, CRMs and suppression tools: columns of
+// addresses (or of either), and columns of domains only.
+enum class list_column : std::uint8_t { none, entries, domains };
+
+list_column list_header(std::string_view h) {
+  static constexpr std::array<std::string_view, 12> entries = {
+      "email",   "emails",      "emailaddress", "emailordomain", "value", "entry",
+      "address", "blocklist",   "blocked",      "suppression",   "unsubscribed", "mail"};
   const std::string n = normalise_header(h);
-  for (auto name : names) {
-    if (n == name) return true;
+  if (n == "domain" || n == "domains") return list_column::domains;
+  for (auto name : entries) {
+    if (n == name) return list_column::entries;
   }
-  return false;
+  return list_column::none;
 }
 
 // Inserts address fingerprints a fixed distance behind the entry being read, prefetching each
@@ -127,22 +131,28 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
     throw std::runtime_error(message);
   }
   const auto& header = reader->header();
-  // A recognised column name makes it a CSV list; otherwise it is one entry per line and the
-  // first line is an entry too.
-  std::size_t column = header.size();
+  // Recognised column names make it a CSV list; otherwise it is one entry per line and the
+  // first line is an entry too. A block list reads every such column (suppression exports
+  // often have an email and a domain column side by side); the other lists, which hold
+  // addresses only, read their address columns, or a domain column when it is all there is.
+  std::vector<std::size_t> columns;
+  std::vector<std::size_t> domain_columns;
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (is_list_header(header[i])) {
-      column = i;
-      break;
+    const list_column kind = list_header(header[i]);
+    if (kind == list_column::entries || (kind == list_column::domains && domains != nullptr)) {
+      columns.push_back(i);
+    } else if (kind == list_column::domains) {
+      domain_columns.push_back(i);
     }
   }
-  const bool headerless = column == header.size();
+  if (columns.empty()) columns = domain_columns;
+  const bool headerless = columns.empty();
   if (headerless && header.size() > 1) {
     throw std::runtime_error(fmt::format(
         "{}: a list needs one entry per line or a column named email, domain or email_or_domain "
         "(header has {} columns, none of them)", path, header.size()));
   }
-  if (headerless) column = 0;
+  if (headerless) columns.push_back(0);
 
   entry_keyer keyer(validator);
   const std::size_t held_before = emails.size();
@@ -152,8 +162,13 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
     entry = ascii::trim_blanks(entry);
     if (entry.empty() || entry.front() == '#') return;
     ++st.lines;
-    const bool is_domain = domains != nullptr && entry.find('@') == std::string_view::npos;
-    const std::optional<fingerprint> key = is_domain ? keyer.domain(entry) : keyer.email(entry);
+    // "@rival.io" is how suppression lists (and `block add`) write a whole domain.
+    const std::size_t at = entry.find('@');
+    const bool is_domain = domains != nullptr &&
+                           (at == std::string_view::npos ||
+                            (at == 0 && entry.find('@', 1) == std::string_view::npos));
+    const std::optional<fingerprint> key =
+        is_domain ? keyer.domain(at == 0 ? entry.substr(1) : entry) : keyer.email(entry);
     if (!key) {
       ++st.invalid;
       nul = nul || entry.find('\0') != std::string_view::npos;
@@ -178,7 +193,9 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   std::uint64_t records = 0;
   while (reader->next(rec)) {
     if (++records == sample) reserve_for_list(*reader, rec, sample, held_before, emails);
-    if (column < rec.fields.size()) add(rec.fields[column], rec.line);
+    for (const std::size_t column : columns) {
+      if (column < rec.fields.size()) add(rec.fields[column], rec.line);
+    }
   }
   inserter.flush();
   // A list none of whose entries could be read is the wrong file, column or encoding; going on

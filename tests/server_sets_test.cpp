@@ -196,6 +196,33 @@ TEST_CASE("a list with entries but none valid stops the run instead of filtering
   fs::remove(path);
 }
 
+// Suppression exports often carry an email and a domain column side by side, and write a whole
+// domain as "@rival.io" (as `block add` takes it): a block list reads both columns and both
+// forms; a list of addresses reads its address column and leaves a domain column alone.
+TEST_CASE("a block list reads its email and domain columns, and @domain entries") {
+  const fs::path path = fs::temp_directory_path() /
+                        ("leadpipe_server_sets_cols_" + std::to_string(::getpid()) + ".csv");
+  std::ofstream(path) << "Email,Domain,Reason\nx@acme.io,acme.io,competitor\n,rival.io,x\n"
+                         "@other.io,,y\ny@ok.io,,z\n";
+  const email_validator& v = shared_validator(false);
+  key_set emails;
+  key_set domains;
+  const list_stats st = load_list(path.string(), v, emails, &domains);
+  CHECK(st.emails == 2);
+  CHECK(st.domains == 3);
+  CHECK(st.invalid == 0);
+  for (const char* d : {"acme.io", "rival.io", "other.io"}) {
+    CAPTURE(d);
+    CHECK(domains.contains(fingerprint_of(d)));
+  }
+  key_set addresses;
+  const list_stats only = load_list(path.string(), v, addresses, nullptr);
+  CHECK(only.emails == 2);
+  CHECK(only.invalid == 1);  // "@other.io" in the Email column is no address
+  CHECK(addresses.size() == 2);
+  fs::remove(path);
+}
+
 TEST_CASE("check() answers in the server's order; prefetch() changes nothing") {
   server_sets s;
   const fingerprint key = fingerprint_of("ann@acme.com");
