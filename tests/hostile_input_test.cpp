@@ -238,3 +238,93 @@ TEST_CASE("UTF-16 without a byte-order mark: the error says what the file looks 
     CHECK(r.report.find("\"encoding\":\"utf-16le\"") != std::string::npos);
   }
 }
+
+// One slip of the keyboard (--out leads.csv for leads.csv) must not replace the user's export,
+// a list, or another output: such a run is refused before anything is read or written.
+TEST_CASE("an output that names the input, a list or another output is refused") {
+  const std::string original = "Email,Name\nann@acme.io,Ann\nbad,B\n";
+  const fs::path in = write("victim.csv", original);
+  const fs::path list = write("victim-block.txt", "x@acme.io\n");
+  const auto q = [](const fs::path& p) { return "'" + p.string() + "'"; };
+  for (const std::string& extra :
+       {"--out " + q(in), "--out " + q(dir() / "." / "victim.csv"),
+        "--rejects " + q(list) + " --block-list " + q(list),
+        "--out " + q(dir() / "outcomes.csv")}) {
+    CAPTURE(extra);
+    const auto r = validate(in, extra);
+    CHECK(r.rc == 2);
+    CHECK((r.log.find("needs a path of its own") != std::string::npos ||
+           r.log.find("writing it would replace it") != std::string::npos));
+    CHECK(slurp(in) == original);
+    CHECK(slurp(list) == "x@acme.io\n");
+  }
+}
+
+// A run that stops part-way (a gzip cut short) leaves what it wrote of --out under .tmp and
+// does not replace the complete file an earlier run left.
+TEST_CASE("a run that stops part-way keeps the earlier --out and leaves its own as .tmp") {
+  const fs::path out = dir() / "clean.csv";
+  std::ofstream(out) << "yesterday\n";
+  std::string rows = "email\n";
+  for (int i = 0; i < 20000; ++i) rows += "person" + std::to_string(i) + "@acme.io\n";
+  const fs::path gzpath = dir() / "cut-rows.csv.gz";
+  gzFile g = gzopen(gzpath.string().c_str(), "wb");
+  REQUIRE(g != nullptr);
+  gzwrite(g, rows.data(), static_cast<unsigned>(rows.size()));
+  gzclose(g);
+  const std::string whole = slurp(gzpath);
+  std::ofstream(gzpath, std::ios::binary) << whole.substr(0, whole.size() / 2);
+  const auto r = validate(gzpath, "--out '" + out.string() + "'");
+  CHECK(r.rc == 3);
+  CHECK(slurp(out) == "yesterday\n");
+  CHECK(fs::exists(out.string() + ".tmp"));
+}
+
+// A windows-1252 header or email cell read as UTF-8: the header name is repaired and the run
+// says what to do; no output holds bytes that are not UTF-8.
+TEST_CASE("non-UTF-8 bytes in the header or an email cell: repaired in the outputs, with advice") {
+  const fs::path out = dir() / "out.csv";
+  const fs::path rejects = dir() / "rejects.csv";
+  const auto r = validate(write("cp1252-header.csv", "Email,Soci\xE9t\xE9\njos\xE9@acme.io,A\n"
+                                                     "bob@acme.io,B\n"),
+                          "--out '" + out.string() + "' --rejects '" + rejects.string() + "'");
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"invalid_email\":1") != std::string::npos);
+  CHECK(r.log.find("header names held bytes that are not UTF-8") != std::string::npos);
+  CHECK(r.log.find("1 rows held bytes that are not UTF-8") != std::string::npos);
+  CHECK(r.log.find("--encoding windows-1252") != std::string::npos);
+  CHECK(slurp(out).find("Soci\xEF\xBF\xBDt\xEF\xBF\xBD") != std::string::npos);
+  CHECK(slurp(dir() / "outcomes.csv").find("jos\xEF\xBF\xBD@acme.io,invalid_email,bad_encoding") !=
+        std::string::npos);
+  for (const fs::path& p : {out, rejects, dir() / "outcomes.csv"}) {
+    const std::string text = slurp(p);
+    CAPTURE(p);
+    CHECK(text.find('\xE9') == std::string::npos);
+  }
+}
+
+// Headers copied from web pages carry no-break and zero-width spaces; they name the same column.
+TEST_CASE("no-break and zero-width spaces in header names do not hide a column") {
+  const fs::path out = dir() / "out.csv";
+  auto r = validate(write("nbsp.csv", "Email\xC2\xA0,First\xC2\xA0Name,Company\xE2\x80\x8B,"
+                                      "\xE2\x80\x8BTitle\nann@acme.io,Ann,Acme,CEO\n"),
+                    "--out '" + out.string() + "'");
+  CHECK(r.rc == 0);
+  CHECK(slurp(out) ==
+        "email,first_name,last_name,phone_number,company_name,website,location,linkedin_profile,"
+        "company_url,Title\nann@acme.io,Ann,,,Acme,,,,,CEO\n");
+  r = validate(write("nbsp2.csv", "Mail\xC2\xA0\nann@acme.io\n"), "--map email=Mail");
+  CHECK(r.rc == 0);
+}
+
+// The email column of --out is the address the import sends, byte for byte: stage 4 allows
+// + - = at the start of a local part, and a formula mark would make it another address.
+TEST_CASE("--out writes the email exactly as sent, even when it starts like a formula") {
+  const fs::path out = dir() / "out.csv";
+  const auto r = validate(write("formula-email.csv", "Email,Notes\n+a@acme.io,=1+1\n-b@acme.io,x\n"),
+                          "--out '" + out.string() + "'");
+  CHECK(r.rc == 0);
+  CHECK(slurp(out).find("\n+a@acme.io,") != std::string::npos);
+  CHECK(slurp(out).find("\n-b@acme.io,") != std::string::npos);
+  CHECK(slurp(out).find("\"'=1+1\"") != std::string::npos);  // other cells stay neutralised
+}
