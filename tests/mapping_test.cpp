@@ -68,6 +68,19 @@ TEST_CASE("contact-app and localised exports are auto-detected") {
   CHECK(mapped(es, lead_field::first_name) == "-");  // "Nombre" may hold the whole name
   // An English name still wins over a numbered or localised one.
   CHECK(mapped(must_map({"Email 1", "Email"}), lead_field::email) == "Email");
+  // Outlook's French and Spanish contact exports, Outlook's English business fields, Pipedrive.
+  CHECK(mapped(must_map({"Prénom", "Nom", "Adresse de messagerie"}), lead_field::email) ==
+        "Adresse de messagerie");
+  CHECK(mapped(must_map({"Nombre", "Dirección de correo electrónico"}), lead_field::email) ==
+        "Dirección de correo electrónico");
+  auto ol = must_map({"First Name", "E-mail Address", "Web Page", "Business City"});
+  CHECK(mapped(ol, lead_field::website) == "Web Page");
+  CHECK(mapped(ol, lead_field::location) == "Business City");
+  auto pd = must_map({"Person - Name", "Person - Email - Work", "Person - Phone - Work",
+                      "Organization - Name"});
+  CHECK(mapped(pd, lead_field::email) == "Person - Email - Work");
+  CHECK(mapped(pd, lead_field::phone_number) == "Person - Phone - Work");
+  CHECK(mapped(pd, lead_field::company_name) == "Organization - Name");
 }
 
 TEST_CASE("synonyms ignore case, spaces, underscores and dashes") {
