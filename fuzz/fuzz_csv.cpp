@@ -150,6 +150,8 @@ struct parsed {
   char delimiter = 0;
   bool cr_lines = false;
   std::uint64_t header_line = 0, bytes = 0, blank_lines = 0;
+  std::size_t unnamed = 0;            // unnamed columns at the end of the header line
+  std::uint64_t ignored_cells = 0;    // non-blank cells read under them
   std::vector<row> rows;
 };
 
@@ -176,6 +178,8 @@ parsed parse(std::string_view raw, const settings& s, std::size_t max_chunk) {
     }
     out.bytes = reader->bytes();
     out.blank_lines = reader->blank_lines();
+    out.unnamed = reader->unnamed_trailing_columns();
+    out.ignored_cells = reader->ignored_cells();
   } catch (const source_error& e) {
     out.error = e.code();
   }
@@ -213,22 +217,27 @@ std::vector<std::string> split(std::string_view raw, char delim) {
   }
 }
 
-// True when `gap` is made only of line endings (LF, CR LF, CR CR LF) and, at the very end of
-// the input, one or two CRs.
-bool only_line_endings(std::string_view gap, bool at_end) {
-  for (std::size_t i = 0; i < gap.size(); ++i) {
-    if (gap[i] == '\n') continue;
-    if (gap[i] != '\r') return false;
-    // One or two CRs, then an LF or, at the very end of the input, nothing.
-    std::size_t j = i + 1;
-    if (j < gap.size() && gap[j] == '\r') ++j;
-    if (j < gap.size() ? gap[j] != '\n' : !at_end) return false;
-    i = j;
+// Spaces and tabs: a line of nothing else is blank, a cell of nothing else empty.
+bool blank(std::string_view x) { return x.find_first_not_of(" \t") == std::string_view::npos; }
+
+// True when `gap` is the previous record's line ending (LF, CR LF or CR CR LF) followed only by
+// blank lines (spaces and tabs, then a line ending), the last of which may, at the very end of
+// the input, end with one or two CRs or nothing.
+bool only_blank_lines(std::string_view gap, bool at_end) {
+  std::size_t i = 0;
+  for (bool first = true; i < gap.size(); first = false) {
+    if (!first) {
+      while (i < gap.size() && (gap[i] == ' ' || gap[i] == '\t')) ++i;
+    }
+    for (int crs = 0; crs < 2 && i < gap.size() && gap[i] == '\r'; ++crs) ++i;
+    if (i == gap.size()) return at_end;
+    if (gap[i] != '\n') return false;
+    ++i;
   }
   return true;
 }
 
-void check_fields(const row& r, const parsed& p) {
+void check_fields(const row& r, const parsed& p, std::uint64_t& ignored) {
   const std::size_t columns = p.header.size();
   if (r.meta.error == csv_error::unterminated_quote || r.meta.error == csv_error::record_too_long) {
     check(r.fields.empty() && r.meta.field_count == 0, "a rejected record carries fields");
@@ -245,8 +254,15 @@ void check_fields(const row& r, const parsed& p) {
                    ref.begin() + static_cast<std::ptrdiff_t>(kept)) &&
             r.fields.size() == kept,
         fmt::format("line {}: fields differ from a scalar split of the raw text", r.meta.line));
-  const bool extra = std::any_of(ref.begin() + static_cast<std::ptrdiff_t>(kept), ref.end(),
-                                 [](const std::string& f) { return !f.empty(); });
+  bool extra = false;
+  for (std::size_t k = kept; k < ref.size(); ++k) {
+    if (blank(ref[k])) continue;
+    if (k < columns + p.unnamed) {
+      ++ignored;
+    } else {
+      extra = true;
+    }
+  }
   const csv_error want = ref.size() < columns ? csv_error::too_few_fields
                          : extra              ? csv_error::too_many_fields
                                               : csv_error::none;
@@ -255,10 +271,12 @@ void check_fields(const row& r, const parsed& p) {
 }
 
 void check_records(const parsed& p, const settings& s, std::string_view text) {
-  check(!p.header.empty() && !p.header.back().empty(), "header empty or with a trailing blank");
+  check(!p.header.empty() && !blank(p.header.back()), "header empty or with a trailing blank");
   check(p.header.size() <= s.csv.max_columns, "header wider than max_columns");
   check(s.csv.delimiter == 0 || p.delimiter == s.csv.delimiter, "given delimiter not used");
   check(p.bytes == text.size(), "bytes() at the end is not the decoded size");
+  std::uint64_t ignored = 0;  // cells under unnamed last columns, from the scalar split
+  bool every_record_split = true;
   std::uint64_t prev_end = 0;  // end of the previous record's text, when known
   bool prev_known = false;
   std::uint64_t prev_line = p.header_line;
@@ -276,7 +294,7 @@ void check_records(const parsed& p, const settings& s, std::string_view text) {
     check(r.meta.line > prev_line && r.meta.end_line >= r.meta.line, "line numbers go backwards");
     if (prev_known) {
       check(r.meta.offset >= prev_end &&
-                only_line_endings(text.substr(prev_end, r.meta.offset - prev_end), false),
+                only_blank_lines(text.substr(prev_end, r.meta.offset - prev_end), false),
             fmt::format("line {}: text between records that is not a line ending", r.meta.line));
     }
     prev_known = !r.meta.raw_truncated;
@@ -288,10 +306,18 @@ void check_records(const parsed& p, const settings& s, std::string_view text) {
           fmt::format("line {}: end_line {} but {} LFs inside", r.meta.line, r.meta.end_line, lfs));
     }
     prev_line = r.meta.end_line;
-    check_fields(r, p);
+    check_fields(r, p, ignored);
+    every_record_split = every_record_split && !r.meta.raw_truncated &&
+                         r.meta.error != csv_error::unterminated_quote &&
+                         r.meta.error != csv_error::record_too_long;
   }
   if (prev_known) {
-    check(only_line_endings(text.substr(prev_end), true), "text after the last record");
+    check(only_blank_lines(text.substr(prev_end), true), "text after the last record");
+  }
+  if (every_record_split) {
+    check(ignored == p.ignored_cells,
+          fmt::format("{} cells under unnamed columns, the reader counted {}", ignored,
+                      p.ignored_cells));
   }
 }
 

@@ -87,6 +87,12 @@ class delim_finder {
   std::uint64_t mask_ = 0;
 };
 
+// Empty, or only spaces and tabs: a line of them is a blank line, a cell of them past the
+// header's columns an empty one.
+bool is_blank(std::string_view s) noexcept {
+  return s.find_first_not_of(" \t") == std::string_view::npos;
+}
+
 const char* find_quote(const char* p, const char* end) noexcept {
   return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
 }
@@ -253,8 +259,14 @@ csv_reader::ending_choice csv_reader::choose_line_ending() const noexcept {
 [[gnu::always_inline]] inline void csv_reader::emit(std::string_view field) {
   if (field_count_ < keep_fields_) {
     fields_.push_back(field);
-  } else if (!field.empty()) {
-    extra_nonempty_ = true;
+  } else if (!is_blank(field)) {
+    // Past the header's named columns a cell of spaces counts as empty; one under an unnamed
+    // last column is ignored (and counted), one past every column makes the row too long.
+    if (field_count_ < keep_fields_ + unnamed_tail_) {
+      ++record_ignored_;
+    } else {
+      extra_nonempty_ = true;
+    }
   }
   ++field_count_;
 }
@@ -279,6 +291,7 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
   const char* const end = buf_.get() + end_;
   field_count_ = 0;
   extra_nonempty_ = false;
+  record_ignored_ = 0;
   std::uint64_t newlines = 0;
   delim_finder finder(delim);
   for (;;) {
@@ -437,7 +450,7 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
     reset_batch();
     const scan_result s = scan(buf_.get() + pos_, choice.delimiter);
     const auto length = static_cast<std::size_t>(s.content_end - (buf_.get() + pos_));
-    if (length == 0) {
+    if (is_blank({buf_.get() + pos_, length})) {
       ++blank_lines_;
       pos_ = static_cast<std::size_t>(s.next - buf_.get());
       line_ += s.newlines + (s.terminated ? 1 : 0);
@@ -449,7 +462,10 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
     }
     delimiter_ = choice.delimiter;
     header_.assign(fields_.begin(), fields_.end());
-    while (!header_.empty() && header_.back().empty()) header_.pop_back();
+    // Unnamed columns at the end: not columns of the file's data, but a row may hold cells
+    // there (the column was left unnamed, not unused); they are read and ignored.
+    while (!header_.empty() && is_blank(header_.back())) header_.pop_back();
+    unnamed_tail_ = field_count_ - header_.size();
     if (header_.empty()) return bad_header("the header line has no column names");
     header_line_ = line_;
     pos_ = static_cast<std::size_t>(s.next - buf_.get());
@@ -495,7 +511,7 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       fill();
       continue;
     }
-    if (s.content_end == start && s.st == status::complete) {
+    if (s.st == status::complete && is_blank({start, static_cast<std::size_t>(s.content_end - start)})) {
       fields_.resize(fields_begin);  // its one empty field
       ++blank_lines_;
       pos_ = static_cast<std::size_t>(s.next - buf_.get());
@@ -539,6 +555,7 @@ void csv_reader::finish(csv_record& record, const scan_result& s, csv_error erro
   record.raw_truncated = kept < length;
   record.error = error;
   ++records_;
+  ignored_cells_ += record_ignored_;  // a record scanned again after a refill counts once
   pos_ = static_cast<std::size_t>(s.next - buf_.get());
   line_ += s.newlines + (s.terminated ? 1 : 0);
 }

@@ -149,7 +149,13 @@ struct cpu_pipeline::impl {
 
 cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   std::string message;
+  // Named before anything can fail: the report of a run that cannot start still says which
+  // input it was (a nightly job keys on it).
+  rep.input.path = opts.input;
   byte_source src = byte_source::open(opts.input, opts.source);
+  if (const auto size = src.raw_size()) rep.input.size = *size;
+  rep.input.encoding = src.encoding();
+  rep.input.gzip = src.compressed();
   auto reader = csv_reader::open(std::move(src), opts.csv, &message);
   if (!reader) throw std::runtime_error(message);
   const std::size_t warnings_before = rep.warnings.size();
@@ -427,6 +433,13 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   rep.set_blank_lines(s.reader.blank_lines());
   rep.input.size = s.reader.source().raw_bytes_read();
   rep.input.xxh3_128 = s.reader.source().raw_digest();
+  if (const std::uint64_t n = s.reader.ignored_cells(); n != 0) {
+    s.run_warnings.push_back(fmt::format(
+        "{}: {} cells under the header's unnamed last column{} were ignored (name the column "
+        "to keep them as a custom field)",
+        s.opts.input, n, s.reader.unnamed_trailing_columns() > 1 ? "s" : ""));
+    rep.warnings.push_back(s.run_warnings.back());
+  }
   if (s.non_utf8_rows != 0 && s.reader.source().encoding() == "utf-8") {
     // --encoding auto only looks at the first MiB: past that it cannot help.
     const bool automatic = s.opts.source.encoding == "auto";

@@ -62,12 +62,13 @@ struct parsed {
   std::vector<row> rows;
   std::uint64_t blank_lines = 0;
   std::uint64_t bytes = 0;
+  std::uint64_t ignored_cells = 0;  // non-blank cells under unnamed last header columns
   friend bool operator==(const parsed&, const parsed&) = default;
 };
 
 std::ostream& operator<<(std::ostream& os, const parsed& p) {
   os << "\nheader@" << p.header_line << " n=" << p.header.size() << " blank=" << p.blank_lines
-     << " bytes=" << p.bytes << "\n";
+     << " bytes=" << p.bytes << " ignored=" << p.ignored_cells << "\n";
   for (const auto& r : p.rows) os << "  " << r << "\n";
   return os;
 }
@@ -92,12 +93,13 @@ csv_reader open_reader(std::string_view text, const csv_options& options, std::s
 
 // What a reader gives before its first record, and the counters after its last one.
 parsed parse_begin(const csv_reader& reader) {
-  return {reader.header(), reader.header_line(), reader.delimiter(), {}, 0, 0};
+  return {reader.header(), reader.header_line(), reader.delimiter(), {}, 0, 0, 0};
 }
 void parse_end(const csv_reader& reader, parsed& p) {
   CHECK(reader.records() == p.rows.size());
   p.blank_lines = reader.blank_lines();
   p.bytes = reader.bytes();
+  p.ignored_cells = reader.ignored_cells();
 }
 
 // Reads everything from `text` with the source delivering at most `chunk` bytes per read.
@@ -345,19 +347,26 @@ TEST_CASE("an Excel sep= first line names the delimiter and is not the header") 
 }
 
 TEST_CASE("ragged rows are judged against the header; empty trailing extras are tolerated") {
-  const parsed p = parse("email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\n");
+  const parsed p = parse("email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\nx,1,2,,,5\n"
+                         "x,1,2,,, \t\n");
   CHECK(p.header == sv{"email", "a", "b"});  // trailing empty names dropped
-  REQUIRE(p.rows.size() == 5);
+  REQUIRE(p.rows.size() == 7);
   CHECK(p.rows[0].error == csv_error::too_few_fields);
   CHECK(fields(p.rows[0]) == sv{"x", "1"});
   CHECK(p.rows[1].error == csv_error::none);
   CHECK(p.rows[2].error == csv_error::none);
   CHECK(fields(p.rows[2]) == sv{"x", "1", "2"});
   CHECK(p.rows[2].field_count == 6);
-  CHECK(p.rows[3].error == csv_error::too_many_fields);
+  // Cells under the two unnamed last columns are read and ignored, not too many.
+  CHECK(p.rows[3].error == csv_error::none);
   CHECK(fields(p.rows[3]) == sv{"x", "1", "2"});
   CHECK(p.rows[3].field_count == 4);
-  CHECK(p.rows[4].error == csv_error::too_many_fields);
+  CHECK(p.rows[4].error == csv_error::none);
+  CHECK(p.ignored_cells == 2);
+  // Past every column of the header line, a cell with text is one too many; one of blanks
+  // is as empty as an empty one.
+  CHECK(p.rows[5].error == csv_error::too_many_fields);
+  CHECK(p.rows[6].error == csv_error::none);
   CHECK(to_string(csv_error::too_many_fields) == "too many fields");
 }
 
@@ -461,8 +470,12 @@ TEST_CASE("blank lines are counted, not returned, before the header too") {
   CHECK(p.rows[0].line == 5);
   CHECK(p.rows[1].line == 8);
   CHECK(p.blank_lines == 6);
-  const parsed spaces = parse("email,n\n  \n");
-  REQUIRE(spaces.rows.size() == 1);  // not completely empty: a (short) record
+  // A line of spaces and tabs is as blank as an empty one (before the header too); a quoted
+  // empty cell is not.
+  const parsed spaces = parse(" \t\nemail,n\n  \n\t\r\n\"\"\n");
+  CHECK(spaces.header == sv{"email", "n"});
+  CHECK(spaces.blank_lines == 3);
+  REQUIRE(spaces.rows.size() == 1);
   CHECK(spaces.rows[0].error == csv_error::too_few_fields);
 }
 
@@ -568,6 +581,7 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
   std::uint64_t line = 1;
   std::size_t i = 0;
   bool have_header = false;
+  std::size_t unnamed = 0;  // unnamed columns at the end of the header line
   while (i < s.size()) {
     const std::size_t start = i;
     enum class st { field_start, unquoted, quoted, quote_seen } state = st::field_start;
@@ -624,12 +638,17 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
     if (terminated) ++i;
     const std::uint64_t first_line = line;
     line += newlines + (terminated ? 1 : 0);
-    if (!unterminated && content_end == start) {
+    const auto blank = [](std::string_view x) {
+      return x.find_first_not_of(" \t") == std::string_view::npos;
+    };
+    if (!unterminated && blank(s.substr(start, content_end - start))) {
       ++out.blank_lines;
       continue;
     }
     if (!have_header) {
-      while (!f.empty() && f.back().empty()) f.pop_back();
+      const std::size_t width = f.size();
+      while (!f.empty() && blank(f.back())) f.pop_back();
+      unnamed = width - f.size();
       out.header = f;
       out.header_line = first_line;
       have_header = true;
@@ -653,8 +672,15 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
       r.error = csv_error::record_too_long;
     } else {
       r.field_count = f.size();
-      const bool extra = std::any_of(f.begin() + static_cast<std::ptrdiff_t>(std::min(h, f.size())),
-                                     f.end(), [](const std::string& x) { return !x.empty(); });
+      bool extra = false;
+      for (std::size_t k = h; k < f.size(); ++k) {
+        if (blank(f[k])) continue;
+        if (k < h + unnamed) {
+          ++out.ignored_cells;
+        } else {
+          extra = true;
+        }
+      }
       r.error = f.size() < h ? csv_error::too_few_fields
                              : (extra ? csv_error::too_many_fields : csv_error::none);
       if (f.size() > h) f.resize(h);

@@ -131,6 +131,11 @@ class csv_reader {
   /// The delimiter named by an Excel "sep=X" first line (which is skipped, not the header), or 0
   /// when there is none. It is used unless csv_options::delimiter is set.
   [[nodiscard]] char sep_line() const noexcept { return sep_hint_; }
+  /// Unnamed columns at the end of the header line ("email,name,,"): not in header(); cells in
+  /// them are read and ignored rather than making the row too long.
+  [[nodiscard]] std::size_t unnamed_trailing_columns() const noexcept { return unnamed_tail_; }
+  /// Non-blank cells read under those columns so far (rejected records' included).
+  [[nodiscard]] std::uint64_t ignored_cells() const noexcept { return ignored_cells_; }
 
   /// Reads the next record into `record` (views valid until the next call); returns false at the
   /// end of the input. Rejected rows come back with record.error set. Throws source_error when
@@ -205,6 +210,9 @@ class csv_reader {
   std::vector<std::string_view> fields_;  // fields of the current batch, record after record
   std::size_t field_count_ = 0;
   std::size_t keep_fields_ = 0;  // fields beyond this are dropped (header size)
+  std::size_t unnamed_tail_ = 0;  // unnamed header columns after the last named one
+  std::uint64_t ignored_cells_ = 0;  // non-blank cells under those columns
+  std::uint64_t record_ignored_ = 0;  // the same, in the record being scanned
   bool extra_nonempty_ = false;
 
   std::uint64_t records_ = 0;
