@@ -232,6 +232,17 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
       return fail(message, fmt::format("--custom-field {}: no such column in the header", want));
     }
     wanted[col] = true;
+    if (taken[col]) {
+      // Kept only as its lead field: say so, or a {{City}} template stays blank unexplained.
+      std::string_view field = "a lead field";
+      for (std::size_t f = 0; f < lead_field_count; ++f) {
+        if (m.field_column[f] == col) field = name(static_cast<lead_field>(f));
+      }
+      m.warnings.push_back(fmt::format(
+          "--custom-field {}: that column is imported as the lead field {}, not as a custom "
+          "field (--map {}= leaves the field unmapped, so the column becomes a custom field)",
+          want, field, field));
+    }
   }
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (taken[i]) continue;

@@ -143,6 +143,14 @@ TEST_CASE("custom field selection") {
   auto m2 = must_map({"Email", "Title", "Tier"}, only);
   REQUIRE(m2.custom_columns.size() == 1);
   CHECK(m2.header[m2.custom_columns[0]] == "Tier");
+  // A column that went to a lead field is not a custom field too: the warning says so.
+  mapping_options city;
+  city.only_custom = {"City", "Tier"};
+  auto m3 = must_map({"Email", "City", "Tier"}, city);
+  REQUIRE(m3.custom_columns.size() == 1);
+  REQUIRE(m3.warnings.size() == 1);
+  CHECK(m3.warnings[0].find("--custom-field City: that column is imported as the lead field "
+                            "location") != std::string::npos);
 }
 
 TEST_CASE("header names lose the blanks around them; case and inner spaces stay") {
