@@ -245,7 +245,7 @@ struct byte_source::impl {
       encoding = guess.label;
     }
     if (!sd::is_utf8(canonical)) {
-      decoder = sd::make_decoder(*plain_peek, name, canonical, mark.length);
+      decoder = sd::make_decoder(*plain_peek, name, canonical, encoding, mark.length);
       top = decoder.get();
     }
   }

@@ -30,10 +30,11 @@ converter_ptr open_converter(const char* canonical) {
 class decode_stage final : public stage {
  public:
   decode_stage(stage& upstream, const std::string& name, const std::string& canonical,
-               std::size_t first_offset)
+               const std::string& label, std::size_t first_offset)
       : up_(upstream),
         name_(name),
         canonical_(canonical),
+        label_(label.empty() ? canonical : label),
         from_(open_converter(canonical.c_str())),
         to_utf8_(open_converter("UTF-8")),
         in_(new char[input_bytes]),
@@ -95,17 +96,19 @@ class decode_stage final : public stage {
     }
     if (err == U_TRUNCATED_CHAR_FOUND) {
       fail(source_errc::undecodable_input, name_,
-           fmt::format("input ends inside a {} character (bytes {} at byte {})", canonical_, hex,
+           fmt::format("input ends inside a {} character (bytes {} at byte {})", label_, hex,
                        at));
     }
     fail(source_errc::undecodable_input, name_,
-         fmt::format("bytes not valid in {} at byte {} ({}): {}", canonical_, at, hex,
-                     u_errorName(err)));
+         fmt::format("bytes not valid in {} at byte {} ({}); is the file in another "
+                     "encoding? (--encoding)",
+                     label_, at, hex));
   }
 
   stage& up_;
   const std::string& name_;
   std::string canonical_;
+  std::string label_;  // the encoding as the user (or the byte-order mark) named it
   converter_ptr from_;
   converter_ptr to_utf8_;
   std::unique_ptr<char[]> in_;
@@ -153,8 +156,9 @@ std::string canonical_encoding(std::string_view encoding, const std::string& nam
 bool is_utf8(std::string_view canonical) { return canonical == "UTF-8"; }
 
 std::unique_ptr<stage> make_decoder(stage& upstream, const std::string& name,
-                                    const std::string& canonical, std::size_t first_offset) {
-  return std::make_unique<decode_stage>(upstream, name, canonical, first_offset);
+                                    const std::string& canonical, const std::string& label,
+                                    std::size_t first_offset) {
+  return std::make_unique<decode_stage>(upstream, name, canonical, label, first_offset);
 }
 
 }  // namespace leadpipe::source_detail

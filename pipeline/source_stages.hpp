@@ -37,9 +37,11 @@ class stage {
 
 /// A converter from `canonical` (an ICU name) to UTF-8 over `upstream`. Undecodable or truncated
 /// input throws source_error(undecodable_input); messages give byte positions counted from
-/// `first_offset` (the bytes already skipped before this stage, such as a byte-order mark).
+/// `first_offset` (the bytes already skipped before this stage, such as a byte-order mark) and
+/// name the encoding by `label`, as the user gave it (ICU's name when empty).
 [[nodiscard]] std::unique_ptr<stage> make_decoder(stage& upstream, const std::string& name,
                                                   const std::string& canonical,
+                                                  const std::string& label,
                                                   std::size_t first_offset);
 
 }  // namespace leadpipe::source_detail

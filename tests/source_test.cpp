@@ -253,7 +253,7 @@ TEST_CASE("bytes that are not valid in the encoding are undecodable_input") {
   SUBCASE("UTF-16 ending in half a code unit") {
     const auto e = expect_source_error([] { decode(utf16("ab", true) + "c", 1); });
     CHECK(e.code() == source_errc::undecodable_input);
-    CHECK(std::string_view(e.what()).find("input ends inside a UTF-16LE character") !=
+    CHECK(std::string_view(e.what()).find("input ends inside a utf-16le character") !=
           std::string_view::npos);
   }
   SUBCASE("an unpaired surrogate") {
