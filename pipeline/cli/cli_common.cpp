@@ -39,7 +39,8 @@ void add_cpu_flags(CLI::App& cmd, cpu_flags& f) {
   auto* pol = "Email policy";
   cmd.add_option("--drop", f.drop,
                  "risk flags whose leads are dropped, added to the default "
-                 "(disposable,placeholder): role, placeholder, disposable, typo, smtputf8")
+                 "(disposable,placeholder): role, placeholder, disposable, typo, smtputf8; "
+                 "repeatable")
       ->group(pol);
   cmd.add_option("--keep", f.keep, "risk flags whose leads are kept after all, e.g. disposable")
       ->group(pol);
@@ -80,12 +81,16 @@ char parse_delimiter(const std::string& d) {
   throw CLI::ValidationError("--delimiter", "must be one of , ; | tab (got '" + d + "')");
 }
 
-std::uint8_t flags_of(const std::string& list, const char* flag) {
-  if (list.empty()) return 0;
-  std::string msg;
-  auto r = parse_flags(list, &msg);
-  if (!r) throw CLI::ValidationError(flag, msg);
-  return *r;
+std::uint8_t flags_of(const std::vector<std::string>& lists, const char* flag) {
+  std::uint8_t all = 0;
+  for (const std::string& list : lists) {
+    if (list.empty()) continue;
+    std::string msg;
+    auto r = parse_flags(list, &msg);
+    if (!r) throw CLI::ValidationError(flag, msg);
+    all = static_cast<std::uint8_t>(all | *r);
+  }
+  return all;
 }
 
 // Two names of one file: the same path once made absolute and normal, or, for files that
@@ -165,8 +170,14 @@ cpu_options to_options(const cpu_flags& f) {
   if (f.no_custom_fields && !f.custom_field.empty()) {
     throw CLI::ValidationError("--custom-field", "cannot be combined with --no-custom-fields");
   }
-  o.drop_flags = static_cast<std::uint8_t>((risk::dropped_by_default | flags_of(f.drop, "--drop")) &
-                                           ~flags_of(f.keep, "--keep"));
+  const std::uint8_t drop = flags_of(f.drop, "--drop");
+  const std::uint8_t keep = flags_of(f.keep, "--keep");
+  if (const auto both = static_cast<std::uint8_t>(drop & keep); both != 0) {
+    throw CLI::ValidationError("--keep", fmt::format("{} is given to both --drop and --keep",
+                                                     flag_name(static_cast<std::uint8_t>(
+                                                         both & -both))));
+  }
+  o.drop_flags = static_cast<std::uint8_t>((risk::dropped_by_default | drop) & ~keep);
   o.email.fold_provider_aliases = f.fold_provider_aliases;
   o.block_list = f.block_list;
   o.unsubscribed = f.unsubscribed;

@@ -28,8 +28,8 @@ struct cpu_flags {
   std::vector<std::string> map;
   bool no_custom_fields = false;
   std::vector<std::string> custom_field;
-  std::string drop;
-  std::string keep;
+  std::vector<std::string> drop;  // repeatable, each a comma-separated list
+  std::vector<std::string> keep;
   bool fold_provider_aliases = false;
   std::string block_list;
   std::string unsubscribed;
