@@ -152,6 +152,8 @@ TEST_CASE("empty, header-only, unreadable and email-less inputs") {
   r = validate(write("noemail.csv", "name,company\nAna,Acme\n"));
   CHECK(r.rc == 3);
   CHECK(r.log.find("no email column") != std::string::npos);
+  // The report of a run that could not start still names the input it was given.
+  CHECK(r.report.find("noemail.csv\",\"size\":22") != std::string::npos);
 }
 
 TEST_CASE("bad flags are usage errors") {
@@ -159,6 +161,13 @@ TEST_CASE("bad flags are usage errors") {
   CHECK(r.rc == 2);
   r = validate(write("ok.csv", "email\na@acme.io\n"), "--drop nonsense");
   CHECK(r.rc == 2);
+  // --drop and --keep repeat like --map; one flag in both is a contradiction, not a choice.
+  r = validate(write("ok.csv", "email\ninfo@acme.io\n"), "--drop role --drop typo");
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"dropped_risky\":1") != std::string::npos);
+  r = validate(write("ok.csv", "email\na@acme.io\n"), "--drop role --keep typo,role");
+  CHECK(r.rc == 2);
+  CHECK(r.log.find("role is given to both --drop and --keep") != std::string::npos);
 }
 
 TEST_CASE("a classic Mac export (lines end with CR only) is read row by row, with a warning") {
@@ -327,4 +336,18 @@ TEST_CASE("--out writes the email exactly as sent, even when it starts like a fo
   CHECK(slurp(out).find("\n+a@acme.io,") != std::string::npos);
   CHECK(slurp(out).find("\n-b@acme.io,") != std::string::npos);
   CHECK(slurp(out).find("\"'=1+1\"") != std::string::npos);  // other cells stay neutralised
+}
+
+// Spreadsheets leave lines of spaces, cells of one space past the last column, and unnamed last
+// columns with data in them: no lead is lost to any of them.
+TEST_CASE("blank-looking lines and cells, and an unnamed last column, lose no row") {
+  auto r = validate(write("spaces.csv", "Email,Name\nann@acme.io,A\n   \nbob@acme.io,B, \n"));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"accepted\":2") != std::string::npos);
+  CHECK(r.report.find("\"blank_lines\":1") != std::string::npos);
+  r = validate(write("unnamed.csv", "email,name,\nann@acme.io,A,\nbob@acme.io,B,x\n"));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"accepted\":2") != std::string::npos);
+  CHECK(r.log.find("1 cells under the header's unnamed last column were ignored") !=
+        std::string::npos);
 }
