@@ -125,6 +125,16 @@ struct cpu_pipeline::impl {
   lead_view lead;
   bool plain_cells = false;  // of the row decide() accepted last: see accepted_lead
   std::uint64_t non_utf8_rows = 0;  // rows whose text is not UTF-8, email cell or other
+  std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
+
+  // A CR inside a record of an LF or CRLF file, in a record without quotes (so outside them):
+  // data here, but Excel and Python's csv module start a new row there.
+  void note_lone_cr(const csv_record& rec) noexcept {
+    if (!rec.raw_truncated && rec.raw.find('\r') != std::string_view::npos &&
+        rec.raw.find('"') == std::string_view::npos) {
+      ++lone_cr_rows;
+    }
+  }
   std::string detail;
 
   void check_emails(std::size_t n, std::size_t email_col);
@@ -316,6 +326,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
   const bool valid_utf8 = !rec.raw_truncated && (text.ascii || utf8::is_valid(rec.raw));
   plain_cells = valid_utf8 && text.quote_free;
   if (!valid_utf8 && !rec.raw_truncated) ++non_utf8_rows;
+  if (!text.quote_free) note_lone_cr(rec);
   if (!valid_utf8) {
     mapper.map(rec.fields, lead, false);
     if (lead.repaired_encoding) rep.count_repaired_encoding();
@@ -424,6 +435,7 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       bool accepted = false;
       if (rec.error != csv_error::none) {
         s.malformed(rec, email_col, r);
+        s.note_lone_cr(rec);
       } else {
         accepted = s.decide(rec, s.checked[k], r, rep);
       }
@@ -450,6 +462,14 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   rep.set_blank_lines(s.reader.blank_lines());
   rep.input.size = s.reader.source().raw_bytes_read();
   rep.input.xxh3_128 = s.reader.source().raw_digest();
+  if (s.lone_cr_rows != 0 && !s.reader.cr_line_endings()) {
+    s.run_warnings.push_back(fmt::format(
+        "{}: {} rows hold a CR that is not part of a line ending, outside quotes: read as part "
+        "of a cell, although a spreadsheet would start a new row there (see --rejects for "
+        "rows it made too long)",
+        s.opts.input, s.lone_cr_rows));
+    rep.warnings.push_back(s.run_warnings.back());
+  }
   if (const std::uint64_t n = s.reader.ignored_cells(); n != 0) {
     s.run_warnings.push_back(fmt::format(
         "{}: {} cells under the header's unnamed last column{} were ignored (name the column "

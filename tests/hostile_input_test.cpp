@@ -351,3 +351,19 @@ TEST_CASE("blank-looking lines and cells, and an unnamed last column, lose no ro
   CHECK(r.log.find("1 cells under the header's unnamed last column were ignored") !=
         std::string::npos);
 }
+
+// A lone CR inside an LF or CRLF file is data, but a spreadsheet would break the row there: the
+// run says so. A header split at the wrong delimiter shows how it was split.
+TEST_CASE("a lone CR mid-file and a wrongly split header are pointed out") {
+  auto r = validate(write("lone-cr.csv", "email,name\r\na1@acme.io,A\na2@acme.io,B\ra3@acme.io,C\r\n"));
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"malformed_row\":1") != std::string::npos);
+  CHECK(r.log.find("1 rows hold a CR that is not part of a line ending") != std::string::npos);
+  r = validate(write("tie.csv", "Email;Company, Inc;Revenue (EUR, net)\na@acme.io;Acme, Inc;1,5\n"));
+  CHECK(r.rc == 3);
+  CHECK(r.log.find("split at ',', gives 3 columns: 'Email;Company', ' Inc;Revenue (EUR', ' net)'") !=
+        std::string::npos);
+  r = validate(write("tie.csv", "Email;Company, Inc;Revenue (EUR, net)\na@acme.io;Acme, Inc;1,5\n"),
+               "--delimiter ';'");
+  CHECK(r.rc == 0);
+}
