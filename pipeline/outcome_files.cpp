@@ -86,7 +86,10 @@ void outcome_files::write(const row_result& r) {
   };
   // Each line is sized once and written through a raw pointer (see csv_lead_writer::accept).
   if (outcomes_) {
-    const std::string_view email = utf8_text(r.email);
+    // A sent form passed stage 0: only a cell that failed the policy may hold such bytes.
+    const bool raw_cell = r.what == outcome::invalid_email || r.what == outcome::missing_email ||
+                          r.what == outcome::malformed_row;
+    const std::string_view email = raw_cell ? utf8_text(r.email) : r.email;
     const std::size_t bound = 2 * number_bound + csv_cell_bound(email.size()) +
                               verdict_bound(r) + flags_bound + 12;
     char* p = outcomes_->reserve(bound);

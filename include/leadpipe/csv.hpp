@@ -177,6 +177,7 @@ class csv_reader {
   [[nodiscard]] sep_hint read_sep_line();
   [[nodiscard]] scan_result scan(const char* p, char delimiter);
   void emit(std::string_view field);
+  void extra_field(std::string_view field) noexcept;
   char* unescape(const char* first, const char* last, std::size_t scratch_start);
   void fill();
   void reset_batch() noexcept;
