@@ -101,9 +101,12 @@ struct api_session::impl {
       req.method(method);
       req.target(target);
       req.version(11);
-      req.set(http::field::host, ep.host);
+      req.set(http::field::host, host_header(ep));
       req.set(http::field::user_agent, "leadpipe/" LEADPIPE_VERSION);
       req.set(http::field::accept, "application/json");
+      // Without it any content coding is acceptable (RFC 9110 §12.5.3), and a gzip answer
+      // would read as "not json".
+      req.set(http::field::accept_encoding, "identity");
       if (!body.empty() || method == http::verb::post || method == http::verb::patch) {
         req.set(http::field::content_type, "application/json");
         req.body() = body;
@@ -131,6 +134,7 @@ struct api_session::impl {
       }
       const int status = static_cast<int>(res.result_int());
       ++stats.requests[std::to_string(status)];
+      scrub_secret(res.body(), opts.api_key);  // an error page may echo the request URL
       const rate_limit_headers h = parse_rate_limit_headers(
           response_header(res, "X-RateLimit-Limit"), response_header(res, "X-RateLimit-Remaining"),
           response_header(res, "X-RateLimit-Reset"), response_header(res, "Retry-After"),

@@ -1,5 +1,7 @@
 #include "leadpipe/net/connection.hpp"
 
+#include "leadpipe/net/api_client.hpp"  // url_encode
+
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -222,10 +224,33 @@ asio::awaitable<exchange_result> connection::exchange(
 }
 
 std::string redirect_message(unsigned status, std::string_view to) {
+  // An http -> https redirect (nginx's `return 301 https://$host$request_uri`) sends the request
+  // back with its query, API key included: the query is not shown.
+  std::string shown(to.substr(0, to.find('?')));
+  if (shown.size() < to.size()) shown += "?...";
   return fmt::format(
       "the server redirects ({}) to {}: redirects are not followed, since the API key is in the "
       "query string; if that is the API's new address, give it as --base-url",
-      status, to.empty() ? std::string_view("an unnamed place") : to);
+      status, to.empty() ? std::string("an unnamed place") : shown);
+}
+
+void scrub_secret(std::string& text, std::string_view secret) {
+  if (secret.empty()) return;
+  constexpr std::string_view mark = "[api key]";
+  for (const std::string& form : {std::string(secret), url_encode(secret)}) {
+    for (std::size_t at = text.find(form); at != std::string::npos;
+         at = text.find(form, at + mark.size())) {
+      text.replace(at, form.size(), mark);
+    }
+  }
+}
+
+std::string host_header(const endpoint& ep) {
+  const bool default_port = ep.port == (ep.tls ? "443" : "80");
+  const bool ipv6 = ep.host.find(':') != std::string::npos;
+  std::string h = ipv6 ? "[" + ep.host + "]" : ep.host;
+  if (!default_port) h += ":" + ep.port;
+  return h;
 }
 
 }  // namespace leadpipe::net

@@ -264,7 +264,8 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
     s.req.method(http::verb::post);
     s.req.target(target_);
     s.req.version(11);
-    s.req.set(http::field::host, cfg_.ep.host);
+    s.req.set(http::field::host, host_header(cfg_.ep));
+    s.req.set(http::field::accept_encoding, "identity");  // see api_session
     s.req.set(http::field::user_agent, "leadpipe/" LEADPIPE_VERSION);
     s.req.set(http::field::content_type, "application/json");
     s.req.set(http::field::accept, "application/json");
@@ -300,6 +301,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
 
     const int status = static_cast<int>(s.res.result_int());
     ++requests_by_status[std::to_string(status)];
+    scrub_secret(s.res.body(), cfg_.api_key);  // an error page may echo the request URL
     const rate_limit_headers h = parse_rate_limit_headers(
         response_header(s.res, "X-RateLimit-Limit"), response_header(s.res, "X-RateLimit-Remaining"),
         response_header(s.res, "X-RateLimit-Reset"), response_header(s.res, "Retry-After"), epoch_now_ms());

@@ -32,6 +32,15 @@ using http_response = boost::beast::http::response<boost::beast::http::string_bo
 /// that is the API's new address, give it as --base-url"). Thread-safe.
 [[nodiscard]] std::string redirect_message(unsigned status, std::string_view location);
 
+/// Replaces every occurrence of `secret` in `text`, as it is and URL-encoded, by "[api key]":
+/// a server that echoes the request URL in an error message must not put the API key into
+/// messages, reports or outcome files. Thread-safe.
+void scrub_secret(std::string& text, std::string_view secret);
+
+/// The Host header for `ep` (RFC 9110 §7.2): the port is included unless it is the scheme's
+/// default, and an IPv6 literal is bracketed. Thread-safe.
+[[nodiscard]] std::string host_header(const endpoint& ep);
+
 [[nodiscard]] inline std::string_view response_header(const http_response& res,
                                                       std::string_view name) {
   auto it = res.find(name);
