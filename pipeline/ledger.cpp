@@ -48,7 +48,9 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
     r.batch = b.id;
     files_.write(r);
     rep_.count(s.what, s.by);
-    if (on_member && s.by == decided_by::server &&
+    // Once frozen (a stop), settlements are no longer journaled: a resumed run redoes these
+    // rows, and it can only confirm them as added if the cache does not list them already.
+    if (on_member && !frozen_ && s.by == decided_by::server &&
         (s.what == outcome::added || s.what == outcome::already_in_campaign)) {
       on_member(l.email);
     }

@@ -440,8 +440,11 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         accepted = s.decide(rec, s.checked[k], r, rep);
       }
       // Rows the earlier run settled: local ones and acknowledged leads are in its files already.
-      if (rec.line <= resume.watermark &&
-          (!accepted || (resume.acked != nullptr && resume.acked->contains(rec.line)))) {
+      const bool settled_before =
+          resume.settled != nullptr
+              ? resume.settled->contains(rec.line)
+              : !accepted || (resume.acked != nullptr && resume.acked->contains(rec.line));
+      if (rec.line <= resume.watermark && settled_before) {
         rep.count_resumed_row();
         continue;
       }

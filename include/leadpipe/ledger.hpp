@@ -70,7 +70,9 @@ class ledger {
 
   /// Called (under the ledger's lock, from whichever thread settles) with the sent address of
   /// every lead the server added or reported already in the campaign: the import adds them to
-  /// the cached campaign members. Set before the job starts.
+  /// the cached campaign members. Not called once frozen: those rows are redone on --resume,
+  /// which confirms them as added only if the cache does not list them. Set before the job
+  /// starts.
   std::function<void(std::string_view sent_email)> on_member;
 
  private:

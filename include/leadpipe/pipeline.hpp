@@ -91,6 +91,11 @@ class file_outcome_sink final : public outcome_sink {
 struct resume_point {
   std::uint64_t watermark = 0;
   const line_set* acked = nullptr;
+  /// The lines whose outcome the earlier run's outcome file still holds after its truncation
+  /// to the checkpoint, when the run continues that file: exactly these rows are skipped. Without
+  /// it, rows decided locally now, or in `acked`, are (a row the cache now says is in the
+  /// campaign may have been a lead of an unacknowledged batch then).
+  const line_set* settled = nullptr;
 };
 
 /// The CPU pipeline for one input. Construction opens the input, reads and maps the header and

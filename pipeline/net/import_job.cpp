@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <xxhash.h>
 
 #include "batch_queue.hpp"
+#include "leadpipe/csv.hpp"
 #include "leadpipe/journal.hpp"
 #include "leadpipe/net/api_client.hpp"
 #include "leadpipe/ledger.hpp"
@@ -152,10 +154,33 @@ class dry_run_sink final : public lead_sink {
 struct journal_setup {
   std::optional<journal_writer> writer;
   std::optional<journal_state> resumed;
+  std::optional<line_set> settled;  ///< lines of the kept outcome file (see resume_point)
   bool append_outcomes = false;
   bool append_rejects = false;
   bool already_finished = false;  ///< --resume of a job that had finished: nothing to do
 };
+
+// The input lines whose outcome the (truncated) outcome file of an interrupted run holds. A
+// resumed run skips exactly these: after a graceful stop, batches in flight settle after the
+// last checkpoint, so their leads are on the server but their lines are cut off; and a lead the
+// cache now lists as in the campaign may have been one of them.
+line_set lines_in_outcomes(const std::string& path) {
+  line_set out;
+  std::string message;
+  auto reader = csv_reader::open(byte_source::open(path), {}, &message);
+  if (!reader) {
+    if (reader.error() == make_error_code(csv_errc::empty_input)) return out;
+    throw std::runtime_error(fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
+  }
+  csv_record rec;
+  while (reader->next(rec)) {
+    if (rec.fields.empty()) continue;
+    const std::string_view f = rec.fields[0];
+    std::uint64_t line = 0;
+    if (std::from_chars(f.data(), f.data() + f.size(), line).ec == std::errc{}) out.insert(line);
+  }
+  return out;
+}
 
 journal_setup open_journal(const import_options& o, const endpoint& ep, report& rep) {
   journal_setup js;
@@ -235,6 +260,7 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
     truncate_file(was.rejects_path, st->last.rejects_bytes);
     js.append_rejects = was.rejects_path == id.rejects_path && st->last.rejects_bytes > 0;
   }
+  if (js.append_outcomes) js.settled = lines_in_outcomes(was.outcomes_path);
   js.writer.emplace(journal_writer::reopen(path));
   js.resumed = std::move(*st);
   return js;
@@ -400,6 +426,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     bopts.first_id = js.resumed->max_batch_id + 1;
     resume.watermark = js.resumed->last.watermark_line;
     resume.acked = &js.resumed->acked_lines;
+    if (js.settled) resume.settled = &*js.settled;
     // The outcome files already hold everything up to the earlier run's watermark.
     led.advance_watermark(resume.watermark);
     rep.settings["resumed_from"] = js.writer->path();
