@@ -317,8 +317,10 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
   }
   learn(sent, received, headers, received_epoch_ms, false);
   // A 429 that describes no window (no X-RateLimit-* at all) comes from a limit our rules do not
-  // model, such as a proxy's: slow down as for an overload, besides the pause.
-  if (!headers.limit && !headers.remaining && !headers.reset) {
+  // model, such as a proxy's: slow down as for an overload, besides the pause. One that says how
+  // long to wait (Retry-After) is only waited out (contract §3.5): the server has told us what
+  // it wants, and cutting the rate as well would slow the rest of the job for nothing.
+  if (!headers.limit && !headers.remaining && !headers.reset && !headers.retry_after) {
     ++stats_.overloads;
     cut_pace(sent, received);
   }

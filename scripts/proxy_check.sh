@@ -112,6 +112,12 @@ if lost:
     problems.append(f"leads not imported: {lost}")
 if not net["requests"].get("413"):
     problems.append("the proxy's body limit was never hit (no 413): the check checks nothing")
+# A size complaint lowers the batch size for the rest of the job: only the requests already in
+# flight (or holding a permit) when it came may meet the limit again.
+total = sum(net["requests"].values())
+if net["requests"].get("413", 0) > max(8, total // 10):
+    problems.append(f"{net['requests']['413']} of {total} requests met the body limit (413): "
+                    "the smaller batch size was not kept")
 if not net["requests"].get(status):
     problems.append(f"the proxy's rate limit was never hit (no {status})")
 if net["pace_cuts"] == 0:

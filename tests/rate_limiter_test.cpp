@@ -445,6 +445,14 @@ TEST_CASE("a 503 with Retry-After pauses every sender; a 429 without rate header
   (void)b.on_429(t0, t0 + 10ms, {}, epoch_ms(t0 + 10ms), 1);
   CHECK(b.stats().pace_cuts == 1);
   CHECK(b.stats().overloads == 1);
+  // One with Retry-After is waited out, as §3.5 says, and the rate kept.
+  rate_limiter c(options("60/10s"));
+  REQUIRE(c.try_acquire(t0).granted);
+  rate_limit_headers wait;
+  wait.retry_after = 2s;
+  (void)c.on_429(t0, t0 + 10ms, wait, epoch_ms(t0 + 10ms), 1);
+  CHECK(c.stats().pace_cuts == 0);
+  CHECK(c.paused_until() >= t0 + 2010ms);
 }
 
 TEST_CASE("is_overload_status: 502, 503 and 504 only") {

@@ -256,6 +256,18 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
       }
       continue;
     }
+    // Another sender's size complaint may have lowered the cap while this batch waited for
+    // its permit (or its backoff): spend the permit on a piece of the new size and put the rest
+    // back, rather than on a body the server has already refused (§8.1).
+    if (const std::size_t cap = batch_cap_.load(); w.b.size() > cap) {
+      std::vector<std::size_t> head;
+      std::vector<std::size_t> rest;
+      for (std::size_t i = 0; i < w.b.size(); ++i) (i < cap ? head : rest).push_back(i);
+      requeue_in_pieces(make_work(w.b.subset(rest), w.maybe_landed), cap);
+      work piece = make_work(w.b.subset(head), w.maybe_landed);
+      piece.retries = w.retries;
+      w = std::move(piece);
+    }
     if (!w.dispatched) {
       ledger_.dispatched(w.b);
       w.dispatched = true;
