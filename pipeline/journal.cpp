@@ -218,6 +218,7 @@ boost::system::result<journal_state> parse_journal(std::string_view text, std::s
         st.acked_lines.insert(prev);
       }
       st.last = cp;
+      st.finished = false;  // a resumed run's records after an F: the job goes on
       ++st.batches_acked;
       st.max_batch_id = std::max(st.max_batch_id, batch);
     } else if (w[0] == "D") {

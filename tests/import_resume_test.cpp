@@ -149,3 +149,53 @@ TEST_CASE("SIGTERM with batches in flight, then --resume: every row once, in-fli
   CHECK(added == emails.size() - bad);
   CHECK(s.members(1).size() == emails.size() - bad);
 }
+
+// Leads the first run gave up on (unreadable answers until the retries ran out) are sent again
+// by --resume, which confirms them, instead of being left not imported with exit 0. The kept
+// outcome and rejects files lose their old lines for those rows: every row once in the end.
+TEST_CASE("--resume sends again the leads the earlier run could not import") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=200:html:p=0.5"});
+  std::vector<std::string> emails = addresses(600);
+  emails[7] = "bad-address";
+  const std::string input = s.write("leads.csv", csv_of(emails));
+  const std::string bin = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe";
+  const std::vector<std::string> base = {
+      bin, "import", input, "--campaign", "1", "--base-url", s.url(), "--ca-file", s.ca_file(),
+      "--state-dir", s.file("state"), "--outcomes", s.file("outcomes.csv"), "--rejects",
+      s.file("rejects.csv"), "--batch-size", "20", "--rate-limit", "none", "--concurrency", "2",
+      "--no-progress"};
+  int status = 0;
+  const pid_t pid = spawn(base);
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  std::size_t gave_up = 0;
+  for (const auto& [line, v] : outcomes_by_line(s.file("outcomes.csv"))) {
+    if (v.first.starts_with("not_imported")) ++gave_up;
+  }
+  REQUIRE(gave_up > 0);
+  s.faults({});
+  std::vector<std::string> again = base;
+  again.push_back("--resume");
+  const pid_t pid2 = spawn(again);
+  REQUIRE(waitpid(pid2, &status, 0) == pid2);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  const auto by_line = outcomes_by_line(s.file("outcomes.csv"));
+  CHECK(by_line.size() == emails.size());
+  std::size_t added = 0;
+  for (const auto& [line, v] : by_line) {
+    CHECK_MESSAGE(v.second == 1, "line " << line << " appears " << v.second << " times");
+    if (v.first == "added") ++added;
+  }
+  CHECK(added == emails.size() - 1);
+  CHECK(s.members(1).size() == emails.size() - 1);
+  // The rejects file holds the one bad address and nothing of the first run's give-ups.
+  const std::string rejects = [&] {
+    std::ifstream in(s.file("rejects.csv"));
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }();
+  CHECK(rejects.find("not_imported") == std::string::npos);
+  CHECK(rejects.find("bad-address") != std::string::npos);
+}

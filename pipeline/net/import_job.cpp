@@ -20,6 +20,7 @@
 
 #include "batch_queue.hpp"
 #include "leadpipe/csv.hpp"
+#include "leadpipe/output_file.hpp"
 #include "leadpipe/journal.hpp"
 #include "leadpipe/net/api_client.hpp"
 #include "leadpipe/ledger.hpp"
@@ -160,26 +161,87 @@ struct journal_setup {
   bool already_finished = false;  ///< --resume of a job that had finished: nothing to do
 };
 
-// The input lines whose outcome the (truncated) outcome file of an interrupted run holds. A
-// resumed run skips exactly these: after a graceful stop, batches in flight settle after the
-// last checkpoint, so their leads are on the server but their lines are cut off; and a lead the
-// cache now lists as in the campaign may have been one of them.
-line_set lines_in_outcomes(const std::string& path) {
-  line_set out;
+std::uint64_t file_size_or_zero(const std::string& path) {
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
+}
+
+// Outcome and rejects files are our own CSV: records of up to the input's longest row (rejects
+// quote it), read whole.
+csv_options own_csv() {
+  csv_options c;
+  c.delimiter = ',';
+  c.max_record_bytes = std::size_t{1} << 28;
+  c.max_raw_bytes = c.max_record_bytes;
+  return c;
+}
+
+// What the (truncated) outcome file of an interrupted run holds: the input lines it settled,
+// which a resumed run skips, and those it gave up on (retries exhausted, lead credit), which a
+// resumed run sends again. Skipping exactly the kept lines matters after a graceful stop: the
+// batches in flight settle after the last checkpoint, so their leads are on the server but their
+// lines are cut off, and the cache may now list those leads as campaign members.
+struct kept_outcomes {
+  line_set settled;
+  line_set retry;
+  std::uint64_t retries = 0;
+};
+
+kept_outcomes read_kept_outcomes(const std::string& path) {
+  kept_outcomes out;
   std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), {}, &message);
+  auto reader = csv_reader::open(byte_source::open(path), own_csv(), &message);
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return out;
     throw std::runtime_error(fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
   }
   csv_record rec;
   while (reader->next(rec)) {
-    if (rec.fields.empty()) continue;
+    if (rec.fields.size() < 3) continue;
     const std::string_view f = rec.fields[0];
     std::uint64_t line = 0;
-    if (std::from_chars(f.data(), f.data() + f.size(), line).ec == std::errc{}) out.insert(line);
+    if (std::from_chars(f.data(), f.data() + f.size(), line).ec != std::errc{}) continue;
+    const std::string_view what = rec.fields[2];
+    if (what == name(outcome::not_imported_retries_exhausted) ||
+        what == name(outcome::not_imported_lead_credit)) {
+      out.retry.insert(line);
+      ++out.retries;
+    } else {
+      out.settled.insert(line);
+    }
   }
   return out;
+}
+
+// Rewrites our CSV file at `path` (atomically) without the records whose first field names a
+// line in `drop`.
+void drop_lines(const std::string& path, const line_set& drop) {
+  std::string message;
+  auto reader = csv_reader::open(byte_source::open(path), own_csv(), &message);
+  if (!reader) {
+    if (reader.error() == make_error_code(csv_errc::empty_input)) return;
+    throw std::runtime_error(fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
+  }
+  output_file out(path, true);
+  const auto& header = reader->header();
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (i != 0) out.write(",");
+    out.write(header[i]);
+  }
+  out.write("\n");
+  csv_record rec;
+  while (reader->next(rec)) {
+    std::uint64_t line = 0;
+    const std::string_view f = rec.fields.empty() ? std::string_view{} : rec.fields[0];
+    if (std::from_chars(f.data(), f.data() + f.size(), line).ec == std::errc{} &&
+        drop.contains(line)) {
+      continue;
+    }
+    out.write(rec.raw);
+    out.write("\n");
+  }
+  out.close();
 }
 
 journal_setup open_journal(const import_options& o, const endpoint& ep, report& rep) {
@@ -242,7 +304,11 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
         "the import settings differ from the interrupted run's ({} vs {}); resume with the same "
         "flags", was.settings, id.settings));
   }
-  if (st->finished) {
+  const bool kept_outcomes_file = !was.outcomes_path.empty() &&
+                                  was.outcomes_path == id.outcomes_path &&
+                                  std::filesystem::exists(was.outcomes_path);
+  if (st->finished &&
+      (!kept_outcomes_file || read_kept_outcomes(was.outcomes_path).retries == 0)) {
     // The process died after the job's last record (or the user resumed twice): the outcome
     // files are complete, so there is nothing to do and nothing went wrong.
     rep.warnings.push_back(fmt::format(
@@ -260,8 +326,29 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
     truncate_file(was.rejects_path, st->last.rejects_bytes);
     js.append_rejects = was.rejects_path == id.rejects_path && st->last.rejects_bytes > 0;
   }
-  if (js.append_outcomes) js.settled = lines_in_outcomes(was.outcomes_path);
+  if (js.append_outcomes) {
+    kept_outcomes kept = read_kept_outcomes(was.outcomes_path);
+    if (kept.retries != 0) {
+      // Leads the earlier run gave up on (answers lost or unreadable, 5xx to the end, lead
+      // credit): sent again now; the server's answer confirms those that had landed.
+      drop_lines(was.outcomes_path, kept.retry);
+      if (js.append_rejects) drop_lines(was.rejects_path, kept.retry);
+      rep.warnings.push_back(fmt::format(
+          "{} leads the earlier run could not import are sent again", kept.retries));
+      std::fputs(fmt::format("leadpipe: {}\n", rep.warnings.back()).c_str(), stderr);
+    }
+    js.settled = std::move(kept.settled);
+  }
   js.writer.emplace(journal_writer::reopen(path));
+  if (js.append_outcomes && st->last.outcomes_bytes != file_size_or_zero(was.outcomes_path)) {
+    // The kept files were rewritten without the leads sent again: record their new lengths at
+    // once, so that a crash before this run's first batch does not truncate to the old ones.
+    journal_checkpoint cp = st->last;
+    cp.outcomes_bytes = file_size_or_zero(was.outcomes_path);
+    if (js.append_rejects) cp.rejects_bytes = file_size_or_zero(was.rejects_path);
+    js.writer->record_batch(st->max_batch_id, {}, cp);
+    st->last = cp;
+  }
   js.resumed = std::move(*st);
   return js;
 }
