@@ -150,8 +150,8 @@ struct parsed {
   char delimiter = 0;
   bool cr_lines = false;
   std::uint64_t header_line = 0, bytes = 0, blank_lines = 0;
-  std::size_t unnamed = 0;            // unnamed columns at the end of the header line
-  std::uint64_t ignored_cells = 0;    // non-blank cells read under them
+  std::size_t unnamed = 0;          // unnamed columns at the end of the header line
+  std::uint64_t ignored_cells = 0;  // non-blank cells read under them
   std::vector<row> rows;
 };
 

@@ -520,7 +520,8 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       fill();
       continue;
     }
-    if (s.st == status::complete && is_blank({start, static_cast<std::size_t>(s.content_end - start)})) {
+    if (s.st == status::complete &&
+        is_blank({start, static_cast<std::size_t>(s.content_end - start)})) {
       fields_.resize(fields_begin);  // its one empty field
       ++blank_lines_;
       pos_ = static_cast<std::size_t>(s.next - buf_.get());

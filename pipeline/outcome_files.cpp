@@ -90,8 +90,8 @@ void outcome_files::write(const row_result& r) {
     const bool raw_cell = r.what == outcome::invalid_email || r.what == outcome::missing_email ||
                           r.what == outcome::malformed_row;
     const std::string_view email = raw_cell ? utf8_text(r.email) : r.email;
-    const std::size_t bound = 2 * number_bound + csv_cell_bound(email.size()) +
-                              verdict_bound(r) + flags_bound + 12;
+    const std::size_t bound =
+        2 * number_bound + csv_cell_bound(email.size()) + verdict_bound(r) + flags_bound + 12;
     char* p = outcomes_->reserve(bound);
     p = put_number(p, r.line);
     *p++ = ',';
@@ -106,8 +106,7 @@ void outcome_files::write(const row_result& r) {
   }
   if (rejects_ && r.what != outcome::accepted && r.what != outcome::added) {
     const std::string_view raw = utf8_text(r.raw);
-    const std::size_t bound =
-        2 * number_bound + verdict_bound(r) + csv_cell_bound(raw.size()) + 4;
+    const std::size_t bound = 2 * number_bound + verdict_bound(r) + csv_cell_bound(raw.size()) + 4;
     char* p = rejects_->reserve(bound);
     p = put_number(p, r.line);
     *p++ = ',';

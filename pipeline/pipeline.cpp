@@ -123,7 +123,7 @@ struct cpu_pipeline::impl {
   std::vector<checked_email> checked;
   email_result validated;  // validates every row, so that its memo of domains sees them all
   lead_view lead;
-  bool plain_cells = false;  // of the row decide() accepted last: see accepted_lead
+  bool plain_cells = false;         // of the row decide() accepted last: see accepted_lead
   std::uint64_t non_utf8_rows = 0;  // rows whose text is not UTF-8, email cell or other
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
 
@@ -179,7 +179,8 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
     const char d = reader->delimiter();
     std::string columns;
     for (std::size_t i = 0; i < reader->header().size() && i < 8; ++i) {
-      columns += fmt::format("{}'{}'", i == 0 ? "" : ", ", utf8::printable(reader->header()[i], 40));
+      columns +=
+          fmt::format("{}'{}'", i == 0 ? "" : ", ", utf8::printable(reader->header()[i], 40));
     }
     if (reader->header().size() > 8) columns += ", ...";
     throw std::runtime_error(fmt::format(

@@ -24,8 +24,8 @@ enum class list_column : std::uint8_t { none, entries, domains };
 
 list_column list_header(std::string_view h) {
   static constexpr std::array<std::string_view, 12> entries = {
-      "email",   "emails",      "emailaddress", "emailordomain", "value", "entry",
-      "address", "blocklist",   "blocked",      "suppression",   "unsubscribed", "mail"};
+      "email",   "emails",    "emailaddress", "emailordomain", "value",        "entry",
+      "address", "blocklist", "blocked",      "suppression",   "unsubscribed", "mail"};
   const std::string n = normalise_header(h);
   if (n == "domain" || n == "domains") return list_column::domains;
   for (auto name : entries) {
@@ -164,9 +164,9 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
     ++st.lines;
     // "@rival.io" is how suppression lists (and `block add`) write a whole domain.
     const std::size_t at = entry.find('@');
-    const bool is_domain = domains != nullptr &&
-                           (at == std::string_view::npos ||
-                            (at == 0 && entry.find('@', 1) == std::string_view::npos));
+    const bool is_domain =
+        domains != nullptr &&
+        (at == std::string_view::npos || (at == 0 && entry.find('@', 1) == std::string_view::npos));
     const std::optional<fingerprint> key =
         is_domain ? keyer.domain(at == 0 ? entry.substr(1) : entry) : keyer.email(entry);
     if (!key) {

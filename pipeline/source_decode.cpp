@@ -96,8 +96,7 @@ class decode_stage final : public stage {
     }
     if (err == U_TRUNCATED_CHAR_FOUND) {
       fail(source_errc::undecodable_input, name_,
-           fmt::format("input ends inside a {} character (bytes {} at byte {})", label_, hex,
-                       at));
+           fmt::format("input ends inside a {} character (bytes {} at byte {})", label_, hex, at));
     }
     fail(source_errc::undecodable_input, name_,
          fmt::format("bytes not valid in {} at byte {} ({}); is the file in another "

@@ -347,8 +347,9 @@ TEST_CASE("an Excel sep= first line names the delimiter and is not the header") 
 }
 
 TEST_CASE("ragged rows are judged against the header; empty trailing extras are tolerated") {
-  const parsed p = parse("email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\nx,1,2,,,5\n"
-                         "x,1,2,,, \t\n");
+  const parsed p = parse(
+      "email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\nx,1,2,,,5\n"
+      "x,1,2,,, \t\n");
   CHECK(p.header == sv{"email", "a", "b"});  // trailing empty names dropped
   REQUIRE(p.rows.size() == 7);
   CHECK(p.rows[0].error == csv_error::too_few_fields);

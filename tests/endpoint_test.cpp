@@ -77,8 +77,7 @@ TEST_CASE("the Host header carries a port that is not the default, and brackets 
   CHECK(net::host_header(*net::parse_base_url("https://localhost:8443/api/v1")) ==
         "localhost:8443");
   CHECK(net::host_header(*net::parse_base_url("http://127.0.0.1:80/api/v1")) == "127.0.0.1");
-  CHECK(net::host_header(*net::parse_base_url("http://127.0.0.1:9000/api/v1")) ==
-        "127.0.0.1:9000");
+  CHECK(net::host_header(*net::parse_base_url("http://127.0.0.1:9000/api/v1")) == "127.0.0.1:9000");
   CHECK(net::host_header(*net::parse_base_url("http://[::1]:9000/api/v1")) == "[::1]:9000");
 }
 

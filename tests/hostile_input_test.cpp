@@ -255,10 +255,9 @@ TEST_CASE("an output that names the input, a list or another output is refused")
   const fs::path in = write("victim.csv", original);
   const fs::path list = write("victim-block.txt", "x@acme.io\n");
   const auto q = [](const fs::path& p) { return "'" + p.string() + "'"; };
-  for (const std::string& extra :
-       {"--out " + q(in), "--out " + q(dir() / "." / "victim.csv"),
-        "--rejects " + q(list) + " --block-list " + q(list),
-        "--out " + q(dir() / "outcomes.csv")}) {
+  for (const std::string& extra : {"--out " + q(in), "--out " + q(dir() / "." / "victim.csv"),
+                                   "--rejects " + q(list) + " --block-list " + q(list),
+                                   "--out " + q(dir() / "outcomes.csv")}) {
     CAPTURE(extra);
     const auto r = validate(in, extra);
     CHECK(r.rc == 2);
@@ -294,8 +293,9 @@ TEST_CASE("a run that stops part-way keeps the earlier --out and leaves its own 
 TEST_CASE("non-UTF-8 bytes in the header or an email cell: repaired in the outputs, with advice") {
   const fs::path out = dir() / "out.csv";
   const fs::path rejects = dir() / "rejects.csv";
-  const auto r = validate(write("cp1252-header.csv", "Email,Soci\xE9t\xE9\njos\xE9@acme.io,A\n"
-                                                     "bob@acme.io,B\n"),
+  const auto r = validate(write("cp1252-header.csv",
+                                "Email,Soci\xE9t\xE9\njos\xE9@acme.io,A\n"
+                                "bob@acme.io,B\n"),
                           "--out '" + out.string() + "' --rejects '" + rejects.string() + "'");
   CHECK(r.rc == 0);
   CHECK(r.report.find("\"invalid_email\":1") != std::string::npos);
@@ -315,8 +315,9 @@ TEST_CASE("non-UTF-8 bytes in the header or an email cell: repaired in the outpu
 // Headers copied from web pages carry no-break and zero-width spaces; they name the same column.
 TEST_CASE("no-break and zero-width spaces in header names do not hide a column") {
   const fs::path out = dir() / "out.csv";
-  auto r = validate(write("nbsp.csv", "Email\xC2\xA0,First\xC2\xA0Name,Company\xE2\x80\x8B,"
-                                      "\xE2\x80\x8BTitle\nann@acme.io,Ann,Acme,CEO\n"),
+  auto r = validate(write("nbsp.csv",
+                          "Email\xC2\xA0,First\xC2\xA0Name,Company\xE2\x80\x8B,"
+                          "\xE2\x80\x8BTitle\nann@acme.io,Ann,Acme,CEO\n"),
                     "--out '" + out.string() + "'");
   CHECK(r.rc == 0);
   CHECK(slurp(out) ==
@@ -330,8 +331,9 @@ TEST_CASE("no-break and zero-width spaces in header names do not hide a column")
 // + - = at the start of a local part, and a formula mark would make it another address.
 TEST_CASE("--out writes the email exactly as sent, even when it starts like a formula") {
   const fs::path out = dir() / "out.csv";
-  const auto r = validate(write("formula-email.csv", "Email,Notes\n+a@acme.io,=1+1\n-b@acme.io,x\n"),
-                          "--out '" + out.string() + "'");
+  const auto r =
+      validate(write("formula-email.csv", "Email,Notes\n+a@acme.io,=1+1\n-b@acme.io,x\n"),
+               "--out '" + out.string() + "'");
   CHECK(r.rc == 0);
   CHECK(slurp(out).find("\n+a@acme.io,") != std::string::npos);
   CHECK(slurp(out).find("\n-b@acme.io,") != std::string::npos);
@@ -355,14 +357,17 @@ TEST_CASE("blank-looking lines and cells, and an unnamed last column, lose no ro
 // A lone CR inside an LF or CRLF file is data, but a spreadsheet would break the row there: the
 // run says so. A header split at the wrong delimiter shows how it was split.
 TEST_CASE("a lone CR mid-file and a wrongly split header are pointed out") {
-  auto r = validate(write("lone-cr.csv", "email,name\r\na1@acme.io,A\na2@acme.io,B\ra3@acme.io,C\r\n"));
+  auto r =
+      validate(write("lone-cr.csv", "email,name\r\na1@acme.io,A\na2@acme.io,B\ra3@acme.io,C\r\n"));
   CHECK(r.rc == 0);
   CHECK(r.report.find("\"malformed_row\":1") != std::string::npos);
   CHECK(r.log.find("1 rows hold a CR that is not part of a line ending") != std::string::npos);
-  r = validate(write("tie.csv", "Email;Company, Inc;Revenue (EUR, net)\na@acme.io;Acme, Inc;1,5\n"));
+  r = validate(
+      write("tie.csv", "Email;Company, Inc;Revenue (EUR, net)\na@acme.io;Acme, Inc;1,5\n"));
   CHECK(r.rc == 3);
-  CHECK(r.log.find("split at ',', gives 3 columns: 'Email;Company', ' Inc;Revenue (EUR', ' net)'") !=
-        std::string::npos);
+  CHECK(
+      r.log.find("split at ',', gives 3 columns: 'Email;Company', ' Inc;Revenue (EUR', ' net)'") !=
+      std::string::npos);
   r = validate(write("tie.csv", "Email;Company, Inc;Revenue (EUR, net)\na@acme.io;Acme, Inc;1,5\n"),
                "--delimiter ';'");
   CHECK(r.rc == 0);

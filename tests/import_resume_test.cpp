@@ -117,14 +117,32 @@ TEST_CASE("SIGTERM with batches in flight, then --resume: every row once, in-fli
   live_sim s(sim::default_config());
   s.faults({"import:latency=300ms..600ms"});
   std::vector<std::string> emails = addresses(2000);
-  for (std::size_t i = 0; i < emails.size(); i += 101) emails[i] = "bad-address-" + std::to_string(i);
+  for (std::size_t i = 0; i < emails.size(); i += 101)
+    emails[i] = "bad-address-" + std::to_string(i);
   const std::string input = s.write("leads.csv", csv_of(emails));
   const std::string bin = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe";
-  const std::vector<std::string> base = {
-      bin, "import", input, "--campaign", "1", "--base-url", s.url(), "--ca-file", s.ca_file(),
-      "--state-dir", s.file("state"), "--cache-dir", s.file("cache"), "--outcomes",
-      s.file("outcomes.csv"), "--batch-size", "50", "--rate-limit", "none", "--concurrency", "4",
-      "--no-progress"};
+  const std::vector<std::string> base = {bin,
+                                         "import",
+                                         input,
+                                         "--campaign",
+                                         "1",
+                                         "--base-url",
+                                         s.url(),
+                                         "--ca-file",
+                                         s.ca_file(),
+                                         "--state-dir",
+                                         s.file("state"),
+                                         "--cache-dir",
+                                         s.file("cache"),
+                                         "--outcomes",
+                                         s.file("outcomes.csv"),
+                                         "--batch-size",
+                                         "50",
+                                         "--rate-limit",
+                                         "none",
+                                         "--concurrency",
+                                         "4",
+                                         "--no-progress"};
   const pid_t pid = spawn(base);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ::kill(pid, SIGTERM);
@@ -160,11 +178,28 @@ TEST_CASE("--resume sends again the leads the earlier run could not import") {
   emails[7] = "bad-address";
   const std::string input = s.write("leads.csv", csv_of(emails));
   const std::string bin = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe";
-  const std::vector<std::string> base = {
-      bin, "import", input, "--campaign", "1", "--base-url", s.url(), "--ca-file", s.ca_file(),
-      "--state-dir", s.file("state"), "--outcomes", s.file("outcomes.csv"), "--rejects",
-      s.file("rejects.csv"), "--batch-size", "20", "--rate-limit", "none", "--concurrency", "2",
-      "--no-progress"};
+  const std::vector<std::string> base = {bin,
+                                         "import",
+                                         input,
+                                         "--campaign",
+                                         "1",
+                                         "--base-url",
+                                         s.url(),
+                                         "--ca-file",
+                                         s.ca_file(),
+                                         "--state-dir",
+                                         s.file("state"),
+                                         "--outcomes",
+                                         s.file("outcomes.csv"),
+                                         "--rejects",
+                                         s.file("rejects.csv"),
+                                         "--batch-size",
+                                         "20",
+                                         "--rate-limit",
+                                         "none",
+                                         "--concurrency",
+                                         "2",
+                                         "--no-progress"};
   int status = 0;
   const pid_t pid = spawn(base);
   REQUIRE(waitpid(pid, &status, 0) == pid);

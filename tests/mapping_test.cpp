@@ -76,8 +76,8 @@ TEST_CASE("contact-app and localised exports are auto-detected") {
   auto ol = must_map({"First Name", "E-mail Address", "Web Page", "Business City"});
   CHECK(mapped(ol, lead_field::website) == "Web Page");
   CHECK(mapped(ol, lead_field::location) == "Business City");
-  auto pd = must_map({"Person - Name", "Person - Email - Work", "Person - Phone - Work",
-                      "Organization - Name"});
+  auto pd = must_map(
+      {"Person - Name", "Person - Email - Work", "Person - Phone - Work", "Organization - Name"});
   CHECK(mapped(pd, lead_field::email) == "Person - Email - Work");
   CHECK(mapped(pd, lead_field::phone_number) == "Person - Phone - Work");
   CHECK(mapped(pd, lead_field::company_name) == "Organization - Name");

@@ -211,8 +211,8 @@ class csv_reader {
   std::vector<std::string_view> fields_;  // fields of the current batch, record after record
   std::size_t field_count_ = 0;
   std::size_t keep_fields_ = 0;  // fields beyond this are dropped (header size)
-  std::size_t unnamed_tail_ = 0;  // unnamed header columns after the last named one
-  std::uint64_t ignored_cells_ = 0;  // non-blank cells under those columns
+  std::size_t unnamed_tail_ = 0;      // unnamed header columns after the last named one
+  std::uint64_t ignored_cells_ = 0;   // non-blank cells under those columns
   std::uint64_t record_ignored_ = 0;  // the same, in the record being scanned
   bool extra_nonempty_ = false;
 

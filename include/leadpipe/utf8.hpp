@@ -42,8 +42,8 @@ void append(std::string& out, char32_t cp);
 /// ZWJ, WORD JOINER, BOM): what email policy stage 1 trims, and header names lose.
 [[nodiscard]] constexpr bool is_space_like(char32_t c) noexcept {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x2060 || c == 0x3000 || c == 0xFEFF;
+         (c >= 0x2000 && c <= 0x200D) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x2060 || c == 0x3000 || c == 0xFEFF;
 }
 
 /// `s` without the is_space_like characters at either end; bytes that are not well-formed

@@ -114,12 +114,14 @@ bool is_special(const std::string& path) {
 // An output written over the input, a list or another output would replace it when the run
 // ends (outputs are renamed into place): the user's export or block list would be lost.
 void check_output_paths(const cpu_flags& f) {
-  const std::pair<const char*, const std::string*> inputs[] = {
-      {"INPUT", &f.input}, {"--block-list", &f.block_list}, {"--unsubscribed", &f.unsubscribed},
-      {"--existing", &f.existing}};
-  const std::pair<const char*, const std::string*> outputs[] = {
-      {"--out", &f.out}, {"--outcomes", &f.outcomes}, {"--rejects", &f.rejects},
-      {"--report", &f.report}};
+  const std::pair<const char*, const std::string*> inputs[] = {{"INPUT", &f.input},
+                                                               {"--block-list", &f.block_list},
+                                                               {"--unsubscribed", &f.unsubscribed},
+                                                               {"--existing", &f.existing}};
+  const std::pair<const char*, const std::string*> outputs[] = {{"--out", &f.out},
+                                                                {"--outcomes", &f.outcomes},
+                                                                {"--rejects", &f.rejects},
+                                                                {"--report", &f.report}};
   const auto named = [](const std::string& p) { return !p.empty() && p != "-"; };
   for (std::size_t i = 0; i < std::size(outputs); ++i) {
     const auto& [oflag, out] = outputs[i];
@@ -173,9 +175,9 @@ cpu_options to_options(const cpu_flags& f) {
   const std::uint8_t drop = flags_of(f.drop, "--drop");
   const std::uint8_t keep = flags_of(f.keep, "--keep");
   if (const auto both = static_cast<std::uint8_t>(drop & keep); both != 0) {
-    throw CLI::ValidationError("--keep", fmt::format("{} is given to both --drop and --keep",
-                                                     flag_name(static_cast<std::uint8_t>(
-                                                         both & -both))));
+    throw CLI::ValidationError("--keep",
+                               fmt::format("{} is given to both --drop and --keep",
+                                           flag_name(static_cast<std::uint8_t>(both & -both))));
   }
   o.drop_flags = static_cast<std::uint8_t>((risk::dropped_by_default | drop) & ~keep);
   o.email.fold_provider_aliases = f.fold_provider_aliases;

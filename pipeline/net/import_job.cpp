@@ -20,10 +20,10 @@
 
 #include "batch_queue.hpp"
 #include "leadpipe/csv.hpp"
-#include "leadpipe/output_file.hpp"
 #include "leadpipe/journal.hpp"
-#include "leadpipe/net/api_client.hpp"
 #include "leadpipe/ledger.hpp"
+#include "leadpipe/net/api_client.hpp"
+#include "leadpipe/output_file.hpp"
 #include "leadpipe/progress.hpp"
 #include "sender_pool.hpp"
 
@@ -194,7 +194,8 @@ kept_outcomes read_kept_outcomes(const std::string& path) {
   auto reader = csv_reader::open(byte_source::open(path), own_csv(), &message);
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return out;
-    throw std::runtime_error(fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
+    throw std::runtime_error(
+        fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
   }
   csv_record rec;
   while (reader->next(rec)) {
@@ -221,7 +222,8 @@ void drop_lines(const std::string& path, const line_set& drop) {
   auto reader = csv_reader::open(byte_source::open(path), own_csv(), &message);
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return;
-    throw std::runtime_error(fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
+    throw std::runtime_error(
+        fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
   }
   output_file out(path, true);
   const auto& header = reader->header();
@@ -307,8 +309,7 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
   const bool kept_outcomes_file = !was.outcomes_path.empty() &&
                                   was.outcomes_path == id.outcomes_path &&
                                   std::filesystem::exists(was.outcomes_path);
-  if (st->finished &&
-      (!kept_outcomes_file || read_kept_outcomes(was.outcomes_path).retries == 0)) {
+  if (st->finished && (!kept_outcomes_file || read_kept_outcomes(was.outcomes_path).retries == 0)) {
     // The process died after the job's last record (or the user resumed twice): the outcome
     // files are complete, so there is nothing to do and nothing went wrong.
     rep.warnings.push_back(fmt::format(
@@ -333,8 +334,8 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
       // credit): sent again now; the server's answer confirms those that had landed.
       drop_lines(was.outcomes_path, kept.retry);
       if (js.append_rejects) drop_lines(was.rejects_path, kept.retry);
-      rep.warnings.push_back(fmt::format(
-          "{} leads the earlier run could not import are sent again", kept.retries));
+      rep.warnings.push_back(
+          fmt::format("{} leads the earlier run could not import are sent again", kept.retries));
       std::fputs(fmt::format("leadpipe: {}\n", rep.warnings.back()).c_str(), stderr);
     }
     js.settled = std::move(kept.settled);
