@@ -47,6 +47,43 @@ std::map<std::uint64_t, std::pair<std::string, int>> outcomes_by_line(const std:
   return out;
 }
 
+// An import of `input` into campaign 1 of `s` with a journal and an outcome file, then `extra`.
+std::vector<std::string> import_args(live_sim& s, const std::string& input,
+                                     const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe", "import", input,
+                                   "--campaign", "1", "--base-url", s.url(), "--ca-file",
+                                   s.ca_file(), "--state-dir", s.file("state"), "--outcomes",
+                                   s.file("outcomes.csv"), "--rate-limit", "none",
+                                   "--no-progress"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+std::vector<std::string> with_resume(std::vector<std::string> args) {
+  args.emplace_back("--resume");
+  return args;
+}
+
+int exit_code_of(pid_t pid) {
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+// Checks that the outcome file has one line for each of `rows` rows, each once; returns how
+// many are added.
+std::size_t added_once_each(const std::string& outcomes, std::size_t rows) {
+  const auto by_line = outcomes_by_line(outcomes);
+  CHECK(by_line.size() == rows);
+  std::size_t added = 0;
+  for (const auto& [line, v] : by_line) {
+    CHECK_MESSAGE(v.second == 1, "line " << line << " appears " << v.second << " times");
+    if (v.first == "added") ++added;
+  }
+  return added;
+}
+
 }  // namespace
 
 TEST_CASE("SIGKILL at random moments, then --resume: every row once, every lead in once") {
@@ -117,54 +154,17 @@ TEST_CASE("SIGTERM with batches in flight, then --resume: every row once, in-fli
   live_sim s(sim::default_config());
   s.faults({"import:latency=300ms..600ms"});
   std::vector<std::string> emails = addresses(2000);
-  for (std::size_t i = 0; i < emails.size(); i += 101)
-    emails[i] = "bad-address-" + std::to_string(i);
-  const std::string input = s.write("leads.csv", csv_of(emails));
-  const std::string bin = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe";
-  const std::vector<std::string> base = {bin,
-                                         "import",
-                                         input,
-                                         "--campaign",
-                                         "1",
-                                         "--base-url",
-                                         s.url(),
-                                         "--ca-file",
-                                         s.ca_file(),
-                                         "--state-dir",
-                                         s.file("state"),
-                                         "--cache-dir",
-                                         s.file("cache"),
-                                         "--outcomes",
-                                         s.file("outcomes.csv"),
-                                         "--batch-size",
-                                         "50",
-                                         "--rate-limit",
-                                         "none",
-                                         "--concurrency",
-                                         "4",
-                                         "--no-progress"};
+  for (std::size_t i = 0; i < emails.size(); i += 101) emails[i] = "bad" + std::to_string(i);
+  const std::vector<std::string> base =
+      import_args(s, s.write("leads.csv", csv_of(emails)),
+                  {"--cache-dir", s.file("cache"), "--batch-size", "50", "--concurrency", "4"});
   const pid_t pid = spawn(base);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ::kill(pid, SIGTERM);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);  // stopped by a signal: some leads not imported yet
-  std::vector<std::string> again = base;
-  again.push_back("--resume");
-  const pid_t pid2 = spawn(again);
-  REQUIRE(waitpid(pid2, &status, 0) == pid2);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  const auto by_line = outcomes_by_line(s.file("outcomes.csv"));
-  CHECK(by_line.size() == emails.size());
-  std::size_t added = 0;
-  for (const auto& [line, v] : by_line) {
-    CHECK_MESSAGE(v.second == 1, "line " << line << " appears " << v.second << " times");
-    if (v.first == "added") ++added;
-  }
+  CHECK(exit_code_of(pid) == 1);  // stopped by a signal: some leads not imported yet
+  CHECK(exit_code_of(spawn(with_resume(base))) == 0);
   const std::size_t bad = (emails.size() + 100) / 101;
-  CHECK(added == emails.size() - bad);
+  CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size() - bad);
   CHECK(s.members(1).size() == emails.size() - bad);
 }
 
@@ -176,61 +176,22 @@ TEST_CASE("--resume sends again the leads the earlier run could not import") {
   s.faults({"import:status=200:html:p=0.5"});
   std::vector<std::string> emails = addresses(600);
   emails[7] = "bad-address";
-  const std::string input = s.write("leads.csv", csv_of(emails));
-  const std::string bin = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe";
-  const std::vector<std::string> base = {bin,
-                                         "import",
-                                         input,
-                                         "--campaign",
-                                         "1",
-                                         "--base-url",
-                                         s.url(),
-                                         "--ca-file",
-                                         s.ca_file(),
-                                         "--state-dir",
-                                         s.file("state"),
-                                         "--outcomes",
-                                         s.file("outcomes.csv"),
-                                         "--rejects",
-                                         s.file("rejects.csv"),
-                                         "--batch-size",
-                                         "20",
-                                         "--rate-limit",
-                                         "none",
-                                         "--concurrency",
-                                         "2",
-                                         "--no-progress"};
-  int status = 0;
-  const pid_t pid = spawn(base);
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);
+  const std::vector<std::string> base =
+      import_args(s, s.write("leads.csv", csv_of(emails)),
+                  {"--rejects", s.file("rejects.csv"), "--batch-size", "20", "--concurrency", "2"});
+  CHECK(exit_code_of(spawn(base)) == 1);
   std::size_t gave_up = 0;
   for (const auto& [line, v] : outcomes_by_line(s.file("outcomes.csv"))) {
     if (v.first.starts_with("not_imported")) ++gave_up;
   }
   REQUIRE(gave_up > 0);
   s.faults({});
-  std::vector<std::string> again = base;
-  again.push_back("--resume");
-  const pid_t pid2 = spawn(again);
-  REQUIRE(waitpid(pid2, &status, 0) == pid2);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  const auto by_line = outcomes_by_line(s.file("outcomes.csv"));
-  CHECK(by_line.size() == emails.size());
-  std::size_t added = 0;
-  for (const auto& [line, v] : by_line) {
-    CHECK_MESSAGE(v.second == 1, "line " << line << " appears " << v.second << " times");
-    if (v.first == "added") ++added;
-  }
-  CHECK(added == emails.size() - 1);
+  CHECK(exit_code_of(spawn(with_resume(base))) == 0);
+  CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size() - 1);
   CHECK(s.members(1).size() == emails.size() - 1);
   // The rejects file holds the one bad address and nothing of the first run's give-ups.
-  const std::string rejects = [&] {
-    std::ifstream in(s.file("rejects.csv"));
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }();
+  std::ifstream in(s.file("rejects.csv"));
+  const std::string rejects((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(rejects.find("not_imported") == std::string::npos);
   CHECK(rejects.find("bad-address") != std::string::npos);
 }
