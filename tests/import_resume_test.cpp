@@ -47,12 +47,13 @@ std::map<std::uint64_t, std::pair<std::string, int>> outcomes_by_line(const std:
   return out;
 }
 
-// An import of `input` into campaign 1 of `s` with a journal and an outcome file, then `extra`.
+// An import of `input` into campaign 1 of `s` with a journal, a sync cache and an outcome file
+// in the test's directory (the spawned process has no HOME), then `extra`.
 std::vector<std::string> import_args(live_sim& s, const std::string& input,
                                      const std::vector<std::string>& extra) {
   std::vector<std::string> args = {LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe", "import", input,
                                    "--campaign", "1", "--base-url", s.url(), "--ca-file",
-                                   s.ca_file(), "--state-dir", s.file("state"), "--outcomes",
+                                   s.ca_file(), "--state-dir", s.file("state"), "--cache-dir", s.file("cache"), "--outcomes",
                                    s.file("outcomes.csv"), "--rate-limit", "none",
                                    "--no-progress"};
   args.insert(args.end(), extra.begin(), extra.end());
@@ -157,7 +158,7 @@ TEST_CASE("SIGTERM with batches in flight, then --resume: every row once, in-fli
   for (std::size_t i = 0; i < emails.size(); i += 101) emails[i] = "bad" + std::to_string(i);
   const std::vector<std::string> base =
       import_args(s, s.write("leads.csv", csv_of(emails)),
-                  {"--cache-dir", s.file("cache"), "--batch-size", "50", "--concurrency", "4"});
+                  {"--batch-size", "50", "--concurrency", "4"});
   const pid_t pid = spawn(base);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ::kill(pid, SIGTERM);
