@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -167,12 +168,13 @@ std::uint64_t file_size_or_zero(const std::string& path) {
   return ec ? 0 : n;
 }
 
-// Outcome and rejects files are our own CSV: records of up to the input's longest row (rejects
-// quote it), read whole.
-csv_options own_csv() {
+// Outcome and rejects files are our own CSV, read whole: a rejects record holds an input row of
+// up to `input_limit` bytes, quoted (every quote doubled at worst), plus a few short cells.
+csv_options own_csv(std::size_t input_limit) {
   csv_options c;
   c.delimiter = ',';
-  c.max_record_bytes = std::size_t{1} << 28;
+  c.max_record_bytes = std::min<std::size_t>(2 * input_limit + (std::size_t{64} << 10),
+                                             std::size_t{1} << 30);
   c.max_raw_bytes = c.max_record_bytes;
   return c;
 }
@@ -188,10 +190,10 @@ struct kept_outcomes {
   std::uint64_t retries = 0;
 };
 
-kept_outcomes read_kept_outcomes(const std::string& path) {
+kept_outcomes read_kept_outcomes(const std::string& path, std::size_t input_limit) {
   kept_outcomes out;
   std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), own_csv(), &message);
+  auto reader = csv_reader::open(byte_source::open(path), own_csv(input_limit), &message);
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return out;
     throw std::runtime_error(
@@ -217,9 +219,9 @@ kept_outcomes read_kept_outcomes(const std::string& path) {
 
 // Rewrites our CSV file at `path` (atomically) without the records whose first field names a
 // line in `drop`.
-void drop_lines(const std::string& path, const line_set& drop) {
+void drop_lines(const std::string& path, const line_set& drop, std::size_t input_limit) {
   std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), own_csv(), &message);
+  auto reader = csv_reader::open(byte_source::open(path), own_csv(input_limit), &message);
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return;
     throw std::runtime_error(
@@ -306,10 +308,11 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
         "the import settings differ from the interrupted run's ({} vs {}); resume with the same "
         "flags", was.settings, id.settings));
   }
+  const std::size_t limit = o.cpu.csv.max_record_bytes;
   const bool kept_outcomes_file = !was.outcomes_path.empty() &&
                                   was.outcomes_path == id.outcomes_path &&
                                   std::filesystem::exists(was.outcomes_path);
-  if (st->finished && (!kept_outcomes_file || read_kept_outcomes(was.outcomes_path).retries == 0)) {
+  if (st->finished && (!kept_outcomes_file || read_kept_outcomes(was.outcomes_path, limit).retries == 0)) {
     // The process died after the job's last record (or the user resumed twice): the outcome
     // files are complete, so there is nothing to do and nothing went wrong.
     rep.warnings.push_back(fmt::format(
@@ -328,12 +331,12 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
     js.append_rejects = was.rejects_path == id.rejects_path && st->last.rejects_bytes > 0;
   }
   if (js.append_outcomes) {
-    kept_outcomes kept = read_kept_outcomes(was.outcomes_path);
+    kept_outcomes kept = read_kept_outcomes(was.outcomes_path, limit);
     if (kept.retries != 0) {
       // Leads the earlier run gave up on (answers lost or unreadable, 5xx to the end, lead
       // credit): sent again now; the server's answer confirms those that had landed.
-      drop_lines(was.outcomes_path, kept.retry);
-      if (js.append_rejects) drop_lines(was.rejects_path, kept.retry);
+      drop_lines(was.outcomes_path, kept.retry, limit);
+      if (js.append_rejects) drop_lines(was.rejects_path, kept.retry, limit);
       rep.warnings.push_back(
           fmt::format("{} leads the earlier run could not import are sent again", kept.retries));
       std::fputs(fmt::format("leadpipe: {}\n", rep.warnings.back()).c_str(), stderr);
