@@ -213,6 +213,7 @@ class journal_target final : public target {
           ++m.batches;
           m.max_batch = std::max(m.max_batch, batch);
           m.last = cp;
+          m.finished = false;  // a batch after the finish record: a resume reopened the job
           break;
         }
         case 1: {

@@ -80,6 +80,17 @@ TEST_CASE("journal round trip: identity, batches, checkpoint, finish") {
   REQUIRE(st.has_value());
   CHECK(st->finished);
   CHECK(st->last.watermark_line == 30);
+  // A --resume that sends again what the finished job could not import writes batches after
+  // the F record: the job is open again until its next F.
+  {
+    auto w = journal_writer::reopen(path);
+    const std::uint64_t again[] = {10};
+    w.record_batch(5, again, {30, 550, 40});
+  }
+  st = read_journal(path, &msg);
+  REQUIRE(st.has_value());
+  CHECK_FALSE(st->finished);
+  CHECK(st->last.outcomes_bytes == 550);
 }
 
 TEST_CASE("a torn last record is ignored and cut on reopen") {

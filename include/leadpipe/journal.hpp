@@ -12,7 +12,9 @@
 //   K <batch> <watermark> <outcomes_bytes> <rejects_bytes> <n> <delta-encoded lines>
 //   D <batch> <highest line>                 a batch is about to be sent (no sync: a killed
 //                                            process loses nothing the kernel already has)
-//   F <watermark> <outcomes_bytes> <rejects_bytes>        the job finished
+//   F <watermark> <outcomes_bytes> <rejects_bytes>        the job finished (a K after it: a
+//                                            --resume reopened it to send again the leads it
+//                                            could not import)
 // A K record says: batch <batch> was acknowledged (its leads' outcomes are in the outcome files);
 // every row up to input line <watermark> is settled or belongs to a batch, and the outcome
 // files were <outcomes_bytes>/<rejects_bytes> long with all of that in them.
