@@ -230,6 +230,10 @@ void rate_limiter::on_response(steady_time sent, steady_time received,
   const std::lock_guard lock(mutex_);
   note_latency(sent, received);
   if (headers.limit && *headers.limit > 0) stats_.server_limit = headers.limit;
+  if (const auto until = reset_time(headers, received, received_epoch_ms)) {
+    const auto left = duration_cast<milliseconds>(*until - received);
+    if (!stats_.longest_reset || left > *stats_.longest_reset) stats_.longest_reset = left;
+  }
   learn(sent, received, headers, received_epoch_ms, true, written);
   if (pace_ != duration::zero()) {
     // Additive increase: a fixed share of the rate the last cut set, per answer.
@@ -399,15 +403,31 @@ std::string limit_mismatch_warning(const rate_rules& configured, const rate_limi
   if (!stats.server_limit || configured.rules.empty()) return {};
   const rate_rule& primary = configured.rules.front();
   const auto server = *stats.server_limit;
-  if (server == static_cast<std::int64_t>(primary.limit)) return {};
+  const auto ours = static_cast<std::int64_t>(primary.limit);
   const auto window_s = std::chrono::duration_cast<std::chrono::seconds>(primary.window).count();
-  return server > static_cast<std::int64_t>(primary.limit)
-             ? fmt::format("the server's X-RateLimit-Limit is {} but --rate-limit allows {} per {} s: "
-                           "--rate-limit {}/{}s would use the whole budget",
-                           server, primary.limit, window_s, server, window_s)
+  // The limits differ and Reset never announced as much as half our window: the server's window
+  // is shorter, and its count over our window paces far below what the account allows. (Equal
+  // limits say nothing: a short job late in a window another client opened sees short Resets.)
+  std::int64_t server_window_s = window_s;
+  if (server != ours && stats.longest_reset && *stats.longest_reset * 2 < primary.window) {
+    server_window_s = std::max<std::int64_t>(1, (stats.longest_reset->count() + 999) / 1000);
+  }
+  if (server == ours && server_window_s == window_s) return {};
+  if (server_window_s != window_s) {
+    return fmt::format(
+        "the server's X-RateLimit-Limit is {} and its X-RateLimit-Reset never said more than "
+        "{} s, so its window is {} s or less, not the {} s of --rate-limit: --rate-limit {}/{}s "
+        "would use the account's budget instead of pacing at {} per {} s",
+        server, server_window_s, server_window_s, window_s, server, server_window_s,
+        std::min(server, ours), window_s);
+  }
+  return server > ours
+             ? fmt::format("the server's X-RateLimit-Limit is {} but --rate-limit allows {} per "
+                           "{} s: --rate-limit {}/{}s would use the whole budget",
+                           server, ours, window_s, server, window_s)
              : fmt::format("the server's X-RateLimit-Limit is {}, below the {} per {} s that "
                            "--rate-limit allows: expect 429s unless --rate-limit {}/{}s",
-                           server, primary.limit, window_s, server, window_s);
+                           server, ours, window_s, server, window_s);
 }
 
 std::int64_t epoch_now_ms() {

@@ -473,4 +473,16 @@ TEST_CASE("the server's X-RateLimit-Limit is compared with the configured rule")
   CHECK(less.find("expect 429s unless --rate-limit 30/10s") != std::string::npos);
   l.on_response(t0, t0 + 30ms, remaining(59, 60), epoch_ms(t0 + 30ms));
   CHECK(leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats()).empty());
+  // A Pro account (20 per second) left at the default 60 per minute: Reset never says more than
+  // a second, so the setting to name has a 1 s window, not 20 per minute.
+  rate_limiter pro(options("60/60s"));
+  REQUIRE(pro.try_acquire(t0).granted);
+  for (int i = 0; i < 5; ++i) {
+    rate_limit_headers h = remaining(19 - i, 20);
+    h.reset = 1;
+    pro.on_response(t0, t0 + 10ms, h, epoch_ms(t0 + 10ms));
+  }
+  const std::string w = leadpipe::limit_mismatch_warning(options("60/60s").rules, pro.stats());
+  CHECK(w.find("its window is 1 s or less, not the 60 s of --rate-limit") != std::string::npos);
+  CHECK(w.find("--rate-limit 20/1s would use the account's budget") != std::string::npos);
 }

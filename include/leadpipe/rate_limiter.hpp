@@ -111,11 +111,16 @@ struct rate_limiter_stats {
   double paced_rate = 0;
   /// The last X-RateLimit-Limit the server sent: its primary rule's limit.
   std::optional<std::int64_t> server_limit;
+  /// The longest time to its window's end a Reset header announced: a bound of the server's
+  /// window (a 1 s window never announces more than 1 s).
+  std::optional<std::chrono::milliseconds> longest_reset;
 };
 
 /// A warning when the server's X-RateLimit-Limit differs from the configured primary rule's
-/// limit: a higher one leaves budget unused, a lower one invites 429s. Empty when they agree or
-/// nothing was seen. Thread-safe.
+/// limit: a higher one leaves budget unused, a lower one invites 429s. The setting it names
+/// keeps the configured window unless the Reset headers showed a shorter one (a Pro account's
+/// 20 per second left at the default 60 per minute). Empty when they agree or nothing was seen.
+/// Thread-safe.
 [[nodiscard]] std::string limit_mismatch_warning(const rate_rules& configured,
                                                  const rate_limiter_stats& stats);
 
