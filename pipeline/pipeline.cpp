@@ -95,6 +95,40 @@ text_facts read_text(std::string_view s, char delimiter) noexcept {
   return f;
 }
 
+// The cell at `column` of a record's text, for a record the reader could not split (too long:
+// `raw` may be only its kept prefix, `whole` false; an unterminated quote): a quoted cell
+// without its quotes (doubled quotes left as they are: it is only shown), empty when the text
+// ends before the cell does.
+// So that --outcomes names the address of a row it could not read.
+std::string_view cell_in_text(std::string_view raw, bool whole, char delim, std::size_t column) {
+  std::size_t pos = 0;
+  for (std::size_t i = 0;; ++i) {
+    std::string_view cell;
+    if (pos < raw.size() && raw[pos] == '"') {
+      std::size_t close = pos + 1;
+      for (;;) {
+        close = raw.find('"', close);
+        if (close == std::string_view::npos) return {};
+        if (close + 1 < raw.size() && raw[close + 1] == '"') {
+          close += 2;
+          continue;
+        }
+        break;
+      }
+      cell = raw.substr(pos + 1, close - pos - 1);
+      pos = raw.find(delim, close);
+    } else {
+      const std::size_t end = raw.find(delim, pos);
+      if (end == std::string_view::npos && i == column && !whole) return {};  // cut by the prefix
+      cell = raw.substr(pos, end == std::string_view::npos ? raw.size() - pos : end - pos);
+      pos = end;
+    }
+    if (i == column) return cell;
+    if (pos == std::string_view::npos) return {};
+    ++pos;
+  }
+}
+
 }  // namespace
 
 struct cpu_pipeline::impl {
@@ -388,7 +422,9 @@ void cpu_pipeline::impl::malformed(const csv_record& rec, std::size_t email_col,
                          rec.field_count);
   }
   r.detail = detail;
-  r.email = email_col < rec.fields.size() ? rec.fields[email_col] : std::string_view{};
+  r.email = email_col < rec.fields.size() ? rec.fields[email_col]
+                                          : cell_in_text(rec.raw, !rec.raw_truncated,
+                                                         reader.delimiter(), email_col);
 }
 
 void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,

@@ -372,3 +372,19 @@ TEST_CASE("a lone CR mid-file and a wrongly split header are pointed out") {
                "--delimiter ';'");
   CHECK(r.rc == 0);
 }
+
+// A row the reader cannot split (too long, or a quote that never closes) is malformed, but its
+// outcome line still names the address, so the user knows which lead was lost.
+TEST_CASE("malformed rows that could not be split still name their email in --outcomes") {
+  const std::string text = "Name,Email,Notes\nAnn,ann@acme.io,\"" + std::string(3000, 'x') +
+                           "\"\n\"Bo, Jr\",\"bo@acme.io\"," + std::string(3000, 'y') +
+                           "\nCy,cy@acme.io,ok\nDee,dee@acme.io,\"never closed\n";
+  const auto r = validate(write("too-long.csv", text), "--max-record-bytes 1000");
+  CHECK(r.rc == 0);
+  CHECK(r.report.find("\"malformed_row\":3") != std::string::npos);
+  const std::string outcomes = slurp(dir() / "outcomes.csv");
+  CHECK(outcomes.find("\n2,ann@acme.io,malformed_row,record_too_long") != std::string::npos);
+  CHECK(outcomes.find("\n3,bo@acme.io,malformed_row,record_too_long") != std::string::npos);
+  CHECK(outcomes.find("\n4,cy@acme.io,accepted") != std::string::npos);
+  CHECK(outcomes.find("\n5,dee@acme.io,malformed_row,unterminated_quote") != std::string::npos);
+}
