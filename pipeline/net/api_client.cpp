@@ -98,15 +98,7 @@ struct api_session::impl {
         continue;
       }
       http_request req;
-      req.method(method);
-      req.target(target);
-      req.version(11);
-      req.set(http::field::host, host_header(ep));
-      req.set(http::field::user_agent, "leadpipe/" LEADPIPE_VERSION);
-      req.set(http::field::accept, "application/json");
-      // Without it any content coding is acceptable (RFC 9110 §12.5.3), and a gzip answer
-      // would read as "not json".
-      req.set(http::field::accept_encoding, "identity");
+      start_api_request(req, method, target, ep);
       if (!body.empty() || method == http::verb::post || method == http::verb::patch) {
         req.set(http::field::content_type, "application/json");
         req.body() = body;

@@ -245,6 +245,21 @@ void scrub_secret(std::string& text, std::string_view secret) {
   }
 }
 
+void start_api_request(http_request& req, boost::beast::http::verb method,
+                       std::string_view target, const endpoint& ep) {
+  namespace http = boost::beast::http;
+  req = {};
+  req.method(method);
+  req.target(target);
+  req.version(11);
+  req.set(http::field::host, host_header(ep));
+  req.set(http::field::user_agent, "leadpipe/" LEADPIPE_VERSION);
+  req.set(http::field::accept, "application/json");
+  // Without it any content coding is acceptable (RFC 9110 §12.5.3), and a gzip answer would
+  // read as "not json".
+  req.set(http::field::accept_encoding, "identity");
+}
+
 std::string host_header(const endpoint& ep) {
   const bool default_port = ep.port == (ep.tls ? "443" : "80");
   const bool ipv6 = ep.host.find(':') != std::string::npos;

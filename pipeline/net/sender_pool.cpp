@@ -272,15 +272,8 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
       ledger_.dispatched(w.b);
       w.dispatched = true;
     }
-    s.req = {};
-    s.req.method(http::verb::post);
-    s.req.target(target_);
-    s.req.version(11);
-    s.req.set(http::field::host, host_header(cfg_.ep));
-    s.req.set(http::field::accept_encoding, "identity");  // see api_session
-    s.req.set(http::field::user_agent, "leadpipe/" LEADPIPE_VERSION);
+    start_api_request(s.req, http::verb::post, target_, cfg_.ep);
     s.req.set(http::field::content_type, "application/json");
-    s.req.set(http::field::accept, "application/json");
     s.req.body() = w.body;
     s.req.prepare_payload();
 

@@ -16,6 +16,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -40,6 +41,12 @@ void scrub_secret(std::string& text, std::string_view secret);
 /// The Host header for `ep` (RFC 9110 §7.2): the port is included unless it is the scheme's
 /// default, and an IPv6 literal is bracketed. Thread-safe.
 [[nodiscard]] std::string host_header(const endpoint& ep);
+
+/// Resets `req` to an HTTP/1.1 `method` request for `target` on `ep` with the headers every API
+/// request carries: Host, User-Agent, Accept: application/json and Accept-Encoding: identity.
+/// The caller adds the body and its Content-Type.
+void start_api_request(http_request& req, boost::beast::http::verb method,
+                       std::string_view target, const endpoint& ep);
 
 [[nodiscard]] inline std::string_view response_header(const http_response& res,
                                                       std::string_view name) {
