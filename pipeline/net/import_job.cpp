@@ -312,14 +312,22 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
   const bool kept_outcomes_file = !was.outcomes_path.empty() &&
                                   was.outcomes_path == id.outcomes_path &&
                                   std::filesystem::exists(was.outcomes_path);
-  if (st->finished && (!kept_outcomes_file || read_kept_outcomes(was.outcomes_path, limit).retries == 0)) {
-    // The process died after the job's last record (or the user resumed twice): the outcome
-    // files are complete, so there is nothing to do and nothing went wrong.
-    rep.warnings.push_back(fmt::format(
-        "nothing to resume: the import recorded in {} had finished; its outcome files are complete",
-        path));
-    js.already_finished = true;
-    return js;
+  // Read once: for a finished job before deciding whether there is anything to do (its
+  // finish record's lengths are the files' whole lengths, so the truncation below cuts nothing),
+  // otherwise after that truncation.
+  std::optional<kept_outcomes> kept;
+  if (st->finished) {
+    if (kept_outcomes_file) kept = read_kept_outcomes(was.outcomes_path, limit);
+    if (!kept || kept->retries == 0) {
+      // The process died after the job's last record (or the user resumed twice): the outcome
+      // files are complete, so there is nothing to do and nothing went wrong.
+      rep.warnings.push_back(fmt::format(
+          "nothing to resume: the import recorded in {} had finished; its outcome files are "
+          "complete",
+          path));
+      js.already_finished = true;
+      return js;
+    }
   }
   // The earlier run's files end at the last durable checkpoint; what follows is redone now.
   if (!was.outcomes_path.empty() && std::filesystem::exists(was.outcomes_path)) {
@@ -331,17 +339,17 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
     js.append_rejects = was.rejects_path == id.rejects_path && st->last.rejects_bytes > 0;
   }
   if (js.append_outcomes) {
-    kept_outcomes kept = read_kept_outcomes(was.outcomes_path, limit);
-    if (kept.retries != 0) {
+    if (!kept) kept = read_kept_outcomes(was.outcomes_path, limit);
+    if (kept->retries != 0) {
       // Leads the earlier run gave up on (answers lost or unreadable, 5xx to the end, lead
       // credit): sent again now; the server's answer confirms those that had landed.
-      drop_lines(was.outcomes_path, kept.retry, limit);
-      if (js.append_rejects) drop_lines(was.rejects_path, kept.retry, limit);
+      drop_lines(was.outcomes_path, kept->retry, limit);
+      if (js.append_rejects) drop_lines(was.rejects_path, kept->retry, limit);
       rep.warnings.push_back(
-          fmt::format("{} leads the earlier run could not import are sent again", kept.retries));
+          fmt::format("{} leads the earlier run could not import are sent again", kept->retries));
       std::fputs(fmt::format("leadpipe: {}\n", rep.warnings.back()).c_str(), stderr);
     }
-    js.settled = std::move(kept.settled);
+    js.settled = std::move(kept->settled);
   }
   js.writer.emplace(journal_writer::reopen(path));
   if (js.append_outcomes && st->last.outcomes_bytes != file_size_or_zero(was.outcomes_path)) {
