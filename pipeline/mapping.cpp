@@ -324,22 +324,22 @@ lead_mapper::lead_mapper(column_mapping m) : mapping_(std::move(m)) {
 }
 
 // Kept small so it inlines into map(); the rare repair is a call of its own.
-inline std::string_view lead_mapper::clean(std::string_view v, bool valid_utf8, bool& repaired) {
+inline std::string_view lead_mapper::clean(std::string_view v, bool clean_text, bool& repaired) {
   v = trim_blanks(v);
-  if (valid_utf8 || utf8::is_valid(v)) return v;
+  if (clean_text || utf8::is_text(v)) return v;
   return repair(v, repaired);
 }
 
 std::string_view lead_mapper::repair(std::string_view v, bool& repaired) {
   std::string& buf = scratch_[scratch_used_++];
   buf.clear();
-  utf8::append_repaired(buf, v);
+  utf8::append_text(buf, v);
   repaired = true;
   return buf;
 }
 
 void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out,
-                      bool valid_utf8) {
+                      bool clean_text) {
   scratch_used_ = 0;
   out.repaired_encoding = false;
   out.custom.clear();
@@ -353,11 +353,11 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out,
     } else if (f == static_cast<std::size_t>(lead_field::email)) {
       out.field[f] = cell(col);
     } else {
-      out.field[f] = clean(cell(col), valid_utf8, out.repaired_encoding);
+      out.field[f] = clean(cell(col), clean_text, out.repaired_encoding);
     }
   }
   for (std::uint32_t col : mapping_.custom_columns) {
-    std::string_view v = clean(cell(col), valid_utf8, out.repaired_encoding);
+    std::string_view v = clean(cell(col), clean_text, out.repaired_encoding);
     if (!v.empty()) out.custom.push_back({mapping_.header[col], v});
   }
 }

@@ -76,12 +76,13 @@ outcome_files::outcome_files(const std::string& outcomes_path, const std::string
 }
 
 void outcome_files::write(const row_result& r) {
-  // A cell that is not UTF-8 (an invalid_email row of a windows-1252 file read as UTF-8) is
-  // repaired for the files only; the verdict was made on the bytes as they are.
+  // A cell that is not UTF-8 (an invalid_email row of a windows-1252 file read as UTF-8) or
+  // holds a NUL byte is repaired for the files only; the verdict was made on the bytes as they
+  // are.
   const auto utf8_text = [this](std::string_view v) -> std::string_view {
-    if (utf8::is_valid(v)) return v;
+    if (utf8::is_text(v)) return v;
     repaired_.clear();
-    utf8::append_repaired(repaired_, v);
+    utf8::append_text(repaired_, v);
     return repaired_;
   };
   // Each line is sized once and written through a raw pointer (see csv_lead_writer::accept).

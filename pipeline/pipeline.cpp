@@ -48,13 +48,15 @@ std::string_view set_name(outcome o) {
   }
 }
 
-// What one pass over a record's text says: whether it is pure ASCII, and whether it holds a
-// byte that makes a cell need quotes in comma-separated output (a quote, a CR, or a comma that
-// is not the delimiter; an LF only occurs inside quotes). 64 bytes per step, the tail one load
-// that overlaps the bytes before it.
+// What one pass over a record's text says: whether it is pure ASCII, whether it holds a NUL
+// byte (repaired like invalid UTF-8, see utf8::is_text), and whether it holds a byte that makes
+// a cell need quotes in comma-separated output (a quote, a CR, or a comma that is not the
+// delimiter; an LF only occurs inside quotes). 64 bytes per step, the tail one load that
+// overlaps the bytes before it.
 struct text_facts {
   bool ascii = false;
   bool quote_free = false;
+  bool nul = false;
 };
 
 text_facts read_text(std::string_view s, char delimiter) noexcept {
@@ -65,11 +67,14 @@ text_facts read_text(std::string_view s, char delimiter) noexcept {
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i cr = _mm_set1_epi8('\r');
     const __m128i comma = _mm_set1_epi8(delimiter == ',' ? '"' : ',');
-    __m128i high = _mm_setzero_si128();
-    __m128i hits = _mm_setzero_si128();
+    const __m128i zero = _mm_setzero_si128();
+    __m128i high = zero;
+    __m128i hits = zero;
+    __m128i nuls = zero;
     const auto step = [&](std::size_t at) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
       high = _mm_or_si128(high, x);
+      nuls = _mm_or_si128(nuls, _mm_cmpeq_epi8(x, zero));
       hits = _mm_or_si128(
           hits, _mm_or_si128(_mm_cmpeq_epi8(x, quote),
                              _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, comma))));
@@ -83,13 +88,15 @@ text_facts read_text(std::string_view s, char delimiter) noexcept {
     }
     for (; i + 16 <= n; i += 16) step(i);
     if (i < n) step(n - 16);
-    return {_mm_movemask_epi8(high) == 0, _mm_movemask_epi8(hits) == 0};
+    return {_mm_movemask_epi8(high) == 0, _mm_movemask_epi8(hits) == 0,
+            _mm_movemask_epi8(nuls) != 0};
   }
 #endif
   const bool commas = delimiter != ',';
-  text_facts f{true, true};
+  text_facts f{true, true, false};
   for (const char c : s) {
     f.ascii = f.ascii && static_cast<unsigned char>(c) < 0x80U;
+    f.nul = f.nul || c == '\0';
     f.quote_free = f.quote_free && c != '"' && c != '\r' && !(commas && c == ',');
   }
   return f;
@@ -359,10 +366,11 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
   // other row is mapped now, for the repaired_encoding count that every row takes part in.
   const text_facts text = read_text(rec.raw, reader.delimiter());
   const bool valid_utf8 = !rec.raw_truncated && (text.ascii || utf8::is_valid(rec.raw));
-  plain_cells = valid_utf8 && text.quote_free;
+  const bool clean_text = valid_utf8 && !text.nul;
+  plain_cells = clean_text && text.quote_free;
   if (!valid_utf8 && !rec.raw_truncated) ++non_utf8_rows;
   if (!text.quote_free) note_lone_cr(rec);
-  if (!valid_utf8) {
+  if (!clean_text) {
     mapper.map(rec.fields, lead, false);
     if (lead.repaired_encoding) rep.count_repaired_encoding();
   }
@@ -407,7 +415,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     detail = fmt::format("did you mean {}?", email.typo_suggestion);
     r.detail = detail;
   }
-  if (valid_utf8) mapper.map(rec.fields, lead, true);
+  if (clean_text) mapper.map(rec.fields, lead, true);
   return true;
 }
 

@@ -152,6 +152,22 @@ std::size_t append_repaired(std::string& out, std::string_view s) {
   return repairs;
 }
 
+bool is_text(std::string_view s) noexcept {
+  return s.find('\0') == std::string_view::npos && is_valid(s);
+}
+
+std::size_t append_text(std::string& out, std::string_view s) {
+  std::size_t repairs = 0;
+  for (;;) {
+    const std::size_t nul = s.find('\0');
+    repairs += append_repaired(out, s.substr(0, nul));
+    if (nul == std::string_view::npos) return repairs;
+    out.append("\xEF\xBF\xBD");
+    ++repairs;
+    s.remove_prefix(nul + 1);
+  }
+}
+
 char32_t decode(std::string_view s, std::size_t i, std::size_t len) noexcept {
   const auto b = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
   switch (len) {

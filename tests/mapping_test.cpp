@@ -196,6 +196,21 @@ TEST_CASE("lead_mapper keeps the email raw, trims and repairs others, drops empt
   CHECK_FALSE(v.repaired_encoding);
 }
 
+// A NUL byte in a lead field would reach the API's JSON as \u0000, which the database behind
+// it refuses for the whole batch; it is repaired like a byte that is not UTF-8.
+TEST_CASE("lead_mapper replaces NUL bytes in fields other than the email") {
+  using namespace std::string_view_literals;
+  auto m = must_map({"Email", "First Name", "Notes"});
+  lead_mapper mapper(m);
+  lead_view v;
+  std::vector<std::string_view> row{"a@x.io", "An\0n"sv, "\0"sv};
+  mapper.map(row, v);
+  CHECK(v.get(lead_field::first_name) == "An\xEF\xBF\xBDn");
+  REQUIRE(v.custom.size() == 1);
+  CHECK(v.custom[0].value == "\xEF\xBF\xBD");
+  CHECK(v.repaired_encoding);
+}
+
 TEST_CASE("lead_mapper with fields known to be valid UTF-8 maps them the same") {
   auto m = must_map({"Email", "First Name", "Notes"});
   lead_mapper mapper(m);

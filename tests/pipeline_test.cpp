@@ -266,6 +266,25 @@ TEST_CASE("repaired encoding is counted on every row, the ones not accepted too"
   CHECK(r.rep.to_json().find("\"repaired_encoding\":3") != std::string::npos);
 }
 
+TEST_CASE("a NUL byte in a field is repaired in --out, --rejects and the count") {
+  temp_dir d;
+  using namespace std::string_view_literals;
+  // Short and long rows (the record check works 16 bytes at a time from 16 bytes on).
+  const std::string text = std::string("email,first name,note\na@acme.io,An\0n,x\n"
+                                       "b@acme.io,Bo,a long enough note that crosses\0 sixteen\n"
+                                       "c@acme.io,Cy,plain\nbad,N\0,y\n"sv);
+  run_result r = run(d, reading(d, text));
+  CHECK(r.rep.outcomes()[outcome::accepted] == 3);
+  CHECK(r.rep.outcomes()[outcome::invalid_email] == 1);
+  CHECK(r.rep.to_json().find("\"repaired_encoding\":3") != std::string::npos);
+  CHECK(r.out.find('\0') == std::string::npos);
+  CHECK(r.out.find("An\xEF\xBF\xBDn") != std::string::npos);
+  CHECK(r.out.find("crosses\xEF\xBF\xBD sixteen") != std::string::npos);
+  CHECK(r.out.find("c@acme.io,Cy,") != std::string::npos);
+  CHECK(r.rejects.find('\0') == std::string::npos);
+  CHECK(r.rejects.find("bad,N\xEF\xBF\xBD,y") != std::string::npos);
+}
+
 // Rows are handled in batches with their dedup and filter probes prefetched, and the dedup map is
 // sized once after 65,536 rows: across batches and past that point the first row still wins,
 // each duplicate names it, and the map is not doubled near the end.

@@ -69,6 +69,21 @@ TEST_CASE("repair replaces each maximal subpart with one U+FFFD") {
   CHECK(u::is_valid(out));
 }
 
+TEST_CASE("text is valid UTF-8 without NUL; append_text repairs both") {
+  using namespace std::string_view_literals;
+  CHECK(u::is_text("caf\xC3\xA9"));
+  CHECK(u::is_text(""));
+  CHECK_FALSE(u::is_text("a\0b"sv));
+  CHECK_FALSE(u::is_text("caf\xE9"));
+  std::string out;
+  CHECK(u::append_text(out, "ok") == 0);
+  CHECK(out == "ok");
+  out.clear();
+  CHECK(u::append_text(out, "\0A\0\0caf\xE9\0"sv) == 5);
+  CHECK(out == "\xEF\xBF\xBD" "A\xEF\xBF\xBD\xEF\xBF\xBD" "caf\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(u::is_text(out));
+}
+
 TEST_CASE("decode and append round-trip") {
   for (char32_t cp : {U'a', U'\u00E9', U'\u6771', U'\U0001F600', U'\U0010FFFF'}) {
     std::string s;

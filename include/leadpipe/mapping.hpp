@@ -89,7 +89,8 @@ struct custom_value {
 struct lead_view {
   std::array<std::string_view, lead_field_count> field{};
   std::vector<custom_value> custom;
-  /// True when invalid UTF-8 in some field other than the email was replaced by U+FFFD.
+  /// True when invalid UTF-8 or a NUL byte in some field other than the email was replaced by
+  /// U+FFFD.
   bool repaired_encoding = false;
   [[nodiscard]] std::string_view get(lead_field f) const {
     return field[static_cast<std::size_t>(f)];
@@ -103,14 +104,14 @@ class lead_mapper {
   /// Fills `out` from the record's fields (which must have header().size() entries or fewer;
   /// missing trailing fields count as empty). The email cell is passed through untouched
   /// (policy stage 0 judges it); other fields are trimmed of surrounding ASCII white space and
-  /// repaired when not valid UTF-8. `valid_utf8` is the caller's promise that every field is
-  /// already known to be valid UTF-8 (e.g. the whole record was checked once); it skips the
-  /// per-field check and gives the same result.
-  void map(std::span<const std::string_view> fields, lead_view& out, bool valid_utf8 = false);
+  /// repaired when not utf8::is_text (invalid UTF-8, a NUL byte). `clean_text` is the caller's
+  /// promise that every field is already known to pass utf8::is_text (e.g. the whole record was
+  /// checked once); it skips the per-field check and gives the same result.
+  void map(std::span<const std::string_view> fields, lead_view& out, bool clean_text = false);
   [[nodiscard]] const column_mapping& mapping() const { return mapping_; }
 
  private:
-  std::string_view clean(std::string_view v, bool valid_utf8, bool& repaired);
+  std::string_view clean(std::string_view v, bool clean_text, bool& repaired);
   std::string_view repair(std::string_view v, bool& repaired);
   column_mapping mapping_;
   std::vector<std::string> scratch_;

@@ -32,6 +32,14 @@ namespace leadpipe::utf8 {
 /// Returns the number of replacements made (0 when `s` was valid). Thread-safe.
 std::size_t append_repaired(std::string& out, std::string_view s);
 
+/// True when `s` is text a lead field or an output file can carry: well-formed UTF-8 without a
+/// NUL byte (databases refuse U+0000 in text, and a NUL cuts C strings and some CSV readers).
+[[nodiscard]] bool is_text(std::string_view s) noexcept;
+
+/// append_repaired() that also replaces each NUL byte by U+FFFD, so that what it appends passes
+/// is_text(). Returns the number of replacements made. Thread-safe.
+std::size_t append_text(std::string& out, std::string_view s);
+
 /// Decodes the sequence at s[i] (which must be well-formed, see sequence_length) to a code point.
 [[nodiscard]] char32_t decode(std::string_view s, std::size_t i, std::size_t len) noexcept;
 
