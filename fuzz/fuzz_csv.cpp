@@ -189,6 +189,7 @@ parsed parse(std::string_view raw, const settings& s, std::size_t max_chunk) {
 // The fields of one complete record's text, split with the reader's documented rules one byte
 // at a time: a field starting with a quote runs to the closing quote ("" is one quote) and any
 // text after it up to the delimiter is appended; other fields run to the delimiter.
+// CR CR LF inside quotes is taken as CR LF.
 std::vector<std::string> split(std::string_view raw, char delim) {
   std::vector<std::string> out;
   std::size_t i = 0;
@@ -199,7 +200,11 @@ std::vector<std::string> split(std::string_view raw, char delim) {
       for (;;) {
         const std::size_t q = raw.find('"', i);
         check(q != std::string_view::npos, "a complete record holds an unterminated quote");
-        field.append(raw.substr(i, q - i));
+        // CR CR LF inside quotes is a line break converted once too often: it reads as CR LF.
+        for (std::size_t k = i; k < q; ++k) {
+          if (raw[k] == '\r' && k + 2 < q && raw[k + 1] == '\r' && raw[k + 2] == '\n') continue;
+          field += raw[k];
+        }
         i = q + 1;
         if (i < raw.size() && raw[i] == '"') {
           field += '"';

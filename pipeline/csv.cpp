@@ -104,6 +104,25 @@ std::uint64_t count_lf(const char* p, const char* end) noexcept {
   return static_cast<std::uint64_t>(std::count(p, end, '\n'));
 }
 
+// True when [p, end) holds CR CR LF: a line break inside a quoted field of a file that went
+// through one text-mode conversion too many (see max_ending_crs).
+bool has_cr_cr_lf(const char* p, const char* end) noexcept {
+  static constexpr std::string_view needle = "\r\r\n";
+  return std::string_view(p, static_cast<std::size_t>(end - p)).find(needle) !=
+         std::string_view::npos;
+}
+
+// Turns each CR CR LF of [first, last) into CR LF in place, as the line ending it was before the
+// extra conversion; returns the new end.
+char* collapse_cr_cr_lf(char* first, char* last) noexcept {
+  char* out = first;
+  for (char* p = first; p < last; ++p) {
+    if (*p == '\r' && last - p >= 3 && p[1] == '\r' && p[2] == '\n') continue;
+    *out++ = *p;
+  }
+  return out;
+}
+
 // Up to max_ending_crs CRs right before the LF (or before the end of input) belong to the line
 // ending.
 const char* before_cr(const char* first, const char* t) noexcept {
@@ -310,26 +329,30 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
       const char* q = first;
       const char* close = nullptr;
       bool doubled = false;
+      std::uint64_t field_lfs = 0;
       for (;;) {
         close = find_quote(q, end);
         if (close == nullptr) {
           return {eof_ ? status::unterminated : status::need_more, end, end,
-                  newlines + count_lf(q, end), false};
+                  newlines + field_lfs + count_lf(q, end), false};
         }
-        newlines += count_lf(q, close);
+        field_lfs += count_lf(q, close);
         if (close + 1 == end && !eof_) return {};  // "" or a closing quote? more data decides
         if (close + 1 == end || close[1] != '"') break;
         doubled = true;
         q = close + 2;
       }
+      newlines += field_lfs;
       t = finder.find(close + 1, end);
       if (t == end && !eof_) return {};
       const char* const tail_end = field_end(close + 1, t, end);
-      if (!doubled && tail_end == close + 1) {
+      const bool extra_crs = field_lfs != 0 && has_cr_cr_lf(first, close);
+      if (!doubled && !extra_crs && tail_end == close + 1) {
         emit({first, static_cast<std::size_t>(close - first)});
       } else {
         const std::size_t at = scratch_used_;
         char* out = unescape(first, close, at);
+        if (extra_crs) out = collapse_cr_cr_lf(scratch_.get() + at, out);
         std::memcpy(out, close + 1, static_cast<std::size_t>(tail_end - (close + 1)));
         out += tail_end - (close + 1);
         scratch_used_ = static_cast<std::size_t>(out - scratch_.get());
