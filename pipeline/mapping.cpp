@@ -244,14 +244,25 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
     const bool nul = std::any_of(header.begin(), header.end(), [](const std::string& h) {
       return h.find('\0') != std::string::npos;
     });
-    if (nul) {
-      return fail(message,
-                  "no email column: the header holds NUL bytes, so the file looks like "
-                  "UTF-16 without a byte-order mark; try --encoding auto (or "
-                  "utf-16le, utf-16be)");
+    std::string text =
+        nul ? "no email column: the header holds NUL bytes, so the file looks like UTF-16 "
+              "without a byte-order mark; try --encoding auto (or utf-16le, utf-16be)"
+            : "no email column: the header has none of the usual names (Email, E-mail Address, "
+              "Work Email, ...); name it with --map email=HEADER";
+    if (opts.delimiter != 0) {
+      // The header as it was split: a wrong delimiter ("Email;Company, Inc" read with commas)
+      // is then plain to see.
+      std::string columns;
+      for (std::size_t i = 0; i < raw_header.size() && i < 8; ++i) {
+        columns += fmt::format("{}'{}'", i == 0 ? "" : ", ", utf8::printable(raw_header[i], 40));
+      }
+      if (raw_header.size() > 8) columns += ", ...";
+      text += fmt::format(
+          " (the header line, split at '{}', gives {} columns: {}; --delimiter chooses another)",
+          opts.delimiter == '\t' ? std::string("tab") : std::string(1, opts.delimiter),
+          raw_header.size(), columns);
     }
-    return fail(message, "no email column: the header has none of the usual names (Email, "
-                         "E-mail Address, Work Email, ...); name it with --map email=HEADER");
+    return fail(message, std::move(text));
   }
 
   std::vector<bool> wanted(header.size(), opts.only_custom.empty());

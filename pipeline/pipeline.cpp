@@ -210,26 +210,10 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   auto reader = csv_reader::open(std::move(src), opts.csv, &message);
   if (!reader) throw std::runtime_error(message);
   const std::size_t warnings_before = rep.warnings.size();
-  auto mapping = map_columns(reader->header(), opts.mapping, &message);
-  if (!mapping && !message.starts_with("no email column")) {
-    throw std::runtime_error(fmt::format("{}: {}", opts.input, message));
-  }
-  if (!mapping) {
-    // Show the header as it was split: a wrong delimiter ("Email;Company, Inc" read with
-    // commas) is then plain to see.
-    const char d = reader->delimiter();
-    std::string columns;
-    for (std::size_t i = 0; i < reader->header().size() && i < 8; ++i) {
-      columns +=
-          fmt::format("{}'{}'", i == 0 ? "" : ", ", utf8::printable(reader->header()[i], 40));
-    }
-    if (reader->header().size() > 8) columns += ", ...";
-    throw std::runtime_error(fmt::format(
-        "{}: {} (the header line, split at '{}', gives {} columns: {}; --delimiter chooses "
-        "another)",
-        opts.input, message, d == '\t' ? std::string("tab") : std::string(1, d),
-        reader->header().size(), columns));
-  }
+  mapping_options how = opts.mapping;
+  how.delimiter = reader->delimiter();
+  auto mapping = map_columns(reader->header(), how, &message);
+  if (!mapping) throw std::runtime_error(fmt::format("{}: {}", opts.input, message));
   impl_ = std::make_unique<impl>(opts, std::move(*reader), std::move(*mapping));
   for (const auto& w : impl_->mapper.mapping().warnings) {
     rep.warnings.push_back(fmt::format("{}: {}", opts.input, w));

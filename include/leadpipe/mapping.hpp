@@ -45,6 +45,9 @@ struct mapping_options {
   bool no_custom_fields = false;
   /// `--custom-field Header` (repeatable): keep only these columns as custom fields.
   std::vector<std::string> only_custom;
+  /// The delimiter the header line was split at; the "no email column" message shows the split
+  /// (a wrong delimiter is then plain to see). 0: not known, the split is not shown.
+  char delimiter = 0;
 };
 
 /// The result of mapping a header. Value type; plain data.
