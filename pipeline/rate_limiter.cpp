@@ -40,28 +40,34 @@ rate_limiter::rate_limiter(rate_limiter_options options)
       options_.window_margin_fraction < 0.0 || options_.max_consecutive_429 == 0) {
     throw std::invalid_argument("rate limiter: negative duration or zero 429 limit");
   }
-  for (const auto& rule : options_.rules.rules) {
-    rule_state r;
-    r.rule = rule;
-    r.limit = std::max<std::uint32_t>(
-        1, static_cast<std::uint32_t>(std::floor(rule.limit * options_.pacing_fraction)));
-    const auto fraction = std::chrono::duration<double, std::milli>(
-        static_cast<double>(rule.window.count()) * options_.window_margin_fraction);
-    r.margin = std::min(duration_cast<duration>(options_.window_margin),
-                        duration_cast<duration>(fraction));
-    rules_.push_back(r);
+  for (const auto& rule : options_.rules.rules) rules_.push_back(state_of(rule));
+  set_max_rate();
+  if (options_.recovery_answers < 1 || options_.overload_horizon.count() <= 0 ||
+      options_.slowest_pace.count() <= 0) {
+    throw std::invalid_argument("rate limiter: bad adaptive pacing settings");
   }
-  // Pacing never needs to go faster than the primary rule's average rate (longer rules, such as
-  // an hourly one, bind only long jobs and keep their own windows).
+}
+
+rate_limiter::rule_state rate_limiter::state_of(const rate_rule& rule) const {
+  rule_state r;
+  r.rule = rule;
+  r.limit = std::max<std::uint32_t>(
+      1, static_cast<std::uint32_t>(std::floor(rule.limit * options_.pacing_fraction)));
+  const auto fraction = std::chrono::duration<double, std::milli>(
+      static_cast<double>(rule.window.count()) * options_.window_margin_fraction);
+  r.margin = std::min(duration_cast<duration>(options_.window_margin),
+                      duration_cast<duration>(fraction));
+  return r;
+}
+
+// Pacing never needs to go faster than the primary rule's average rate (longer rules, such as
+// an hourly one, bind only long jobs and keep their own windows).
+void rate_limiter::set_max_rate() {
   max_rate_ = 1000.0;
   if (!rules_.empty()) {
     const auto& r = rules_.front();
     max_rate_ = std::min(max_rate_, r.limit * 1000.0 / static_cast<double>(duration_cast<milliseconds>(
                                                            r.rule.window).count()));
-  }
-  if (options_.recovery_answers < 1 || options_.overload_horizon.count() <= 0 ||
-      options_.slowest_pace.count() <= 0) {
-    throw std::invalid_argument("rate limiter: bad adaptive pacing settings");
   }
 }
 
@@ -188,11 +194,52 @@ void rate_limiter::restart_after(rule_state& r, steady_time sent) {
   r.used = static_cast<std::uint32_t>(sends_.end() - later);
 }
 
+// The headers describe the server's primary rule (contract §3.3). When its limit is below ours
+// (a Pro account's 20 per second left at the default 60 per minute, or a stricter plan than
+// configured), our windows would let through more than the server's and every window would end
+// in a 429 and a wait for our window's end: the run would keep to the server's limit per OUR
+// window. So the server's rule is adopted, once, from the answer to a request that opened one of
+// its windows (Remaining = Limit - 1): its limit, and as its window the time from when that
+// request left to the end Reset announces (an upper bound: Reset is rounded up, and the server's
+// window began when the request arrived). A shorter window than ours becomes a new primary rule
+// and ours stays as a secondary one (it is what the user allowed); an equal or longer one only
+// lowers our primary rule's limit.
+void rate_limiter::adopt_server_rule(steady_time sent, steady_time received,
+                                     const rate_limit_headers& h, std::int64_t received_epoch_ms,
+                                     std::optional<steady_time> written) {
+  rule_state& p = rules_.front();
+  if (adopted_ || !h.limit || !h.remaining || *h.limit <= 0 ||
+      *h.limit >= static_cast<std::int64_t>(p.rule.limit) || *h.remaining != *h.limit - 1) {
+    return;
+  }
+  duration window = p.rule.window;
+  if (const auto until = reset_time(h, received, received_epoch_ms)) {
+    const steady_time left = written && *written > sent && *written <= received ? *written : sent;
+    if (*until > left) window = std::min(window, *until - left);
+  }
+  // Whole milliseconds, rounded up: the rule is shown in the report's warnings.
+  const auto window_ms = std::chrono::ceil<milliseconds>(window);
+  const rate_rule server{static_cast<std::uint32_t>(*h.limit), window_ms};
+  adopted_ = true;
+  stats_.adopted_rule = server;
+  if (window_ms >= p.rule.window) {
+    p.rule.limit = server.limit;
+    p.limit = std::min(p.limit, state_of(server).limit);
+  } else {
+    rules_.insert(rules_.begin(), state_of(server));
+  }
+  set_max_rate();
+}
+
 void rate_limiter::learn(steady_time sent, steady_time received, const rate_limit_headers& h,
                          std::int64_t received_epoch_ms, bool counted,
                          std::optional<steady_time> written) {
   if (rules_.empty() || !h.remaining) return;
+  if (counted) adopt_server_rule(sent, received, h, received_epoch_ms, written);
   rule_state& p = rules_.front();
+  // Headers of a stricter rule than our primary one (not adopted yet: this answer did not name
+  // an opener) describe other windows: their counts and Reset must not shape ours.
+  if (h.limit && *h.limit < static_cast<std::int64_t>(p.rule.limit)) return;
   const std::int64_t limit = h.limit.value_or(p.rule.limit);
   const std::int64_t remaining = std::max<std::int64_t>(*h.remaining, 0);
   if (remaining >= limit) {
@@ -413,6 +460,16 @@ std::string limit_mismatch_warning(const rate_rules& configured, const rate_limi
     server_window_s = std::max<std::int64_t>(1, (stats.longest_reset->count() + 999) / 1000);
   }
   if (server == ours && server_window_s == window_s) return {};
+  if (stats.adopted_rule) {
+    const rate_rule& a = *stats.adopted_rule;
+    return fmt::format(
+        "the server's X-RateLimit-Limit is {}, below the {} per {} s of --rate-limit, and its "
+        "X-RateLimit-Reset puts its window at {:.3g} s or less: the run kept to {} per {:.3g} s "
+        "(and to --rate-limit) from the server's first answer on; --rate-limit {}/{}s says so "
+        "from the start",
+        server, ours, window_s, static_cast<double>(a.window.count()) / 1000.0, a.limit,
+        static_cast<double>(a.window.count()) / 1000.0, server, server_window_s);
+  }
   if (server_window_s != window_s) {
     return fmt::format(
         "the server's X-RateLimit-Limit is {} and its X-RateLimit-Reset never said more than "

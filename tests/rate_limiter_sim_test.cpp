@@ -362,3 +362,54 @@ TEST_CASE("a spurious 429 burst pauses every sender until Retry-After") {
   CHECK(r.stats.paused >= 7s);
   CHECK(r.given_up == 0);
 }
+
+// The QA case: a Pro account (20/1s, 120/60s) with --rate-limit left at the default 60/60s. Our
+// windows let 60 through where the server's let 20: before the limiter adopted the server's
+// rule, every minute ended in a 429 and a wait for our window's end, so the run kept to 20 per
+// minute. Now it keeps to what the user configured, 60 per minute, without 429s.
+TEST_CASE("a server with a stricter primary rule than configured: its rule is adopted") {
+  const scenario sc{.rules = "60/60s",
+                    .senders = 8,
+                    .windows = 6,
+                    .binding_window = 60s,
+                    .seed = 5,
+                    .sized_by_latency = true};
+  model_server server(rules_of("pro_tier"));
+  const run_result r = simulate(sc, &server);
+  CAPTURE(r.sent_before_horizon);
+  CHECK(r.refused_arrivals.size() <= 1);
+  CHECK(r.sent_before_horizon >= 6 * 60 - 2);
+  CHECK(r.sent_before_horizon <= 6 * 60);
+  REQUIRE(r.stats.adopted_rule.has_value());
+  CHECK(r.stats.adopted_rule->limit == 20);
+  // A bound of the 1 s window from Reset: at least the window, at most the answer's delay more.
+  CHECK(r.stats.adopted_rule->window >= 1s);
+  CHECK(r.stats.adopted_rule->window <= 5s);
+
+  // Same window, lower limit (a stricter plan than configured): 30 per window, not 60 and a 429.
+  // With headers on every answer the first answer of the request that opened a server window
+  // adopts the rule: 429s in the first window at most. With headers on GETs only that answer
+  // rarely carries them: each window then ends in one 429 (and a wait for the window's end), as
+  // before adoption existed, and the budget is still used.
+  for (auto mode : {header_mode::always, header_mode::get_only}) {
+    const scenario strict{.rules = "60/10s",
+                          .senders = 16,
+                          .windows = 12,
+                          .binding_window = 10s,
+                          .headers = mode,
+                          .seed = 6};
+    model_server thirty(rules_of("30/10s"));
+    const run_result t = simulate(strict, &thirty);
+    CAPTURE(static_cast<int>(mode));
+    CAPTURE(t.sent_before_horizon);
+    CAPTURE(t.refused_arrivals.size());
+    CHECK(t.sent_before_horizon >= 11 * 30);
+    if (mode == header_mode::always) {
+      for (const auto at : t.refused_arrivals) CHECK(at < t0 + strict.binding_window);
+      REQUIRE(t.stats.adopted_rule.has_value());
+      CHECK(t.stats.adopted_rule->limit == 30);
+    } else {
+      CHECK(t.refused_arrivals.size() <= static_cast<std::size_t>(strict.windows));
+    }
+  }
+}

@@ -468,11 +468,25 @@ TEST_CASE("the server's X-RateLimit-Limit is compared with the configured rule")
   CHECK(l.stats().server_limit == std::optional<std::int64_t>(120));
   const std::string more = leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats());
   CHECK(more.find("--rate-limit 120/10s would use the whole budget") != std::string::npos);
-  l.on_response(t0, t0 + 20ms, remaining(29, 30), epoch_ms(t0 + 20ms));
+  // A lower limit that no answer showed a window opener of (another client's window): not
+  // adopted, only warned about.
+  l.on_response(t0, t0 + 20ms, remaining(20, 30), epoch_ms(t0 + 20ms));
+  CHECK_FALSE(l.stats().adopted_rule.has_value());
   const std::string less = leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats());
   CHECK(less.find("expect 429s unless --rate-limit 30/10s") != std::string::npos);
   l.on_response(t0, t0 + 30ms, remaining(59, 60), epoch_ms(t0 + 30ms));
   CHECK(leadpipe::limit_mismatch_warning(options("60/10s").rules, l.stats()).empty());
+  // The answer to the request that opened a server window of 30: adopted, and said.
+  rate_limiter strict(options("60/10s"));
+  REQUIRE(strict.try_acquire(t0).granted);
+  strict.on_response(t0, t0 + 20ms, remaining(29, 30), epoch_ms(t0 + 20ms));
+  REQUIRE(strict.stats().adopted_rule.has_value());
+  CHECK(strict.stats().adopted_rule->limit == 30);
+  CHECK(strict.stats().adopted_rule->window == 10s);
+  const std::string kept = leadpipe::limit_mismatch_warning(options("60/10s").rules, strict.stats());
+  CHECK(kept.find("the run kept to 30 per 10 s") != std::string::npos);
+  for (int i = 1; i < 30; ++i) REQUIRE(strict.try_acquire(t0 + 30ms).granted);
+  CHECK_FALSE(strict.try_acquire(t0 + 30ms).granted);  // 30 in the window: the server's limit
   // A Pro account (20 per second) left at the default 60 per minute: Reset never says more than
   // a second, so the setting to name has a 1 s window, not 20 per minute.
   rate_limiter pro(options("60/60s"));
@@ -483,6 +497,9 @@ TEST_CASE("the server's X-RateLimit-Limit is compared with the configured rule")
     pro.on_response(t0, t0 + 10ms, h, epoch_ms(t0 + 10ms));
   }
   const std::string w = leadpipe::limit_mismatch_warning(options("60/60s").rules, pro.stats());
-  CHECK(w.find("its window is 1 s or less, not the 60 s of --rate-limit") != std::string::npos);
-  CHECK(w.find("--rate-limit 20/1s would use the account's budget") != std::string::npos);
+  CAPTURE(w);
+  // Reset 1 (seconds to wait) answered 10 ms after the send: a window of at most 1.01 s.
+  CHECK(w.find("puts its window at 1.01 s or less: the run kept to 20 per 1.01 s") !=
+        std::string::npos);
+  CHECK(w.find("--rate-limit 20/1s says so from the start") != std::string::npos);
 }

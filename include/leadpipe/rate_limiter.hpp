@@ -114,10 +114,15 @@ struct rate_limiter_stats {
   /// The longest time to its window's end a Reset header announced: a bound of the server's
   /// window (a 1 s window never announces more than 1 s).
   std::optional<std::chrono::milliseconds> longest_reset;
+  /// The server's primary rule, when its X-RateLimit-Limit was below the configured primary
+  /// rule's and the limiter kept to it from then on: the limit, and a bound of its window from
+  /// X-RateLimit-Reset (see rate_limiter's class comment).
+  std::optional<rate_rule> adopted_rule;
 };
 
 /// A warning when the server's X-RateLimit-Limit differs from the configured primary rule's
-/// limit: a higher one leaves budget unused, a lower one invites 429s. The setting it names
+/// limit: a higher one leaves budget unused, a lower one was adopted (or invites 429s). The
+/// setting it names
 /// keeps the configured window unless the Reset headers showed a shorter one (a Pro account's
 /// 20 per second left at the default 60 per minute). Empty when they agree or nothing was seen.
 /// Thread-safe.
@@ -140,6 +145,12 @@ struct rate_limiter_stats {
 /// (one a previous run may have opened). After a 429 every current window counts as full, since
 /// our picture was wrong, except that a Remaining above 0 clears the primary rule, and one equal
 /// to the limit (the server's window is empty) restarts it with the sends after the refused one.
+///
+/// A server whose X-RateLimit-Limit is below the configured primary rule's limit has a stricter
+/// rule than configured: the first answer to a request that opened one of its windows (Remaining
+/// = Limit - 1) makes the limiter adopt it (its limit, its window bounded from Reset; see
+/// adopt_server_rule), as a new primary rule when the window is shorter than ours, the
+/// configured rules staying in force as well.
 ///
 /// A 429 with Remaining 0 to a request sent in the first tenth of our primary window means the
 /// server's windows begin later than ours by more than the guard band: the primary rule's band
@@ -213,6 +224,10 @@ class rate_limiter {
     steady_time last_start{};
   };
 
+  [[nodiscard]] rule_state state_of(const rate_rule& rule) const;
+  void set_max_rate();
+  void adopt_server_rule(steady_time sent, steady_time received, const rate_limit_headers& h,
+                         std::int64_t received_epoch_ms, std::optional<steady_time> written);
   [[nodiscard]] steady_time earliest(const rule_state& r, steady_time now) const;
   void count_send(rule_state& r, steady_time t);
   void learn(steady_time sent, steady_time received, const rate_limit_headers& h,
@@ -237,6 +252,7 @@ class rate_limiter {
   std::mt19937_64 rng_;
   rate_limiter_stats stats_;
   bool synced_ = false;  // an answer has named the opener of one of our primary windows
+  bool adopted_ = false;  // the server's stricter primary rule was taken (adopt_server_rule)
   double latency_ms_ = 0;
   bool latency_known_ = false;
   // Adaptive pacing: permits at least pace_ apart (zero: off), rate grows by pace_step_ per
