@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "leadpipe/contract_email.hpp"
 #include "leadpipe/json_writer.hpp"
 #include "leadpipe/utf8.hpp"
 
@@ -367,6 +368,20 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     return false;
   }
   r.email = email.sent;
+  // The policy accepts what the API does not (contract §7.1: an ASCII local part of a set
+  // without the backtick), and §11.4 says such a request is never sent: the server's own first
+  // step would find the address invalid. Only those two cases can differ (fuzz_email checks the
+  // rest), so the exact rule runs only for them.
+  if (((email.flags & risk::smtputf8) != 0 || email.sent.find('`') != std::string_view::npos) &&
+      !is_contract_email(email.sent)) {
+    r.what = outcome::invalid_email;
+    r.reason = "api_rule";
+    r.detail = "the API takes only ASCII local parts of A-Z a-z 0-9 and !#$%&'*+/=?^_{|}~.- "
+               "(contract 7.1)";
+    r.flags = email.flags;
+    rep.count_flags(email.flags);
+    return false;
+  }
   const auto first = seen.try_emplace(c.key, rec.line);
   if (!first.inserted) {
     r.what = outcome::duplicate_in_file;

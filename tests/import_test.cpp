@@ -194,17 +194,40 @@ TEST_CASE("retries exhausted: the batch's leads are not imported, with the reaso
 
 TEST_CASE("a 400 naming elements sets those leads aside and sends the rest") {
   live_sim s(sim::default_config());
-  s.option("invalid_email_policy", "reject_request");
-  // The policy accepts a non-ASCII local part (flag smtputf8); the contract's server rule does not.
-  std::vector<std::string> emails = addresses(50);
-  emails[10] = "jos\xC3\xA9@acme.io";
-  emails[40] = "m\xC3\xBCller@acme.io";
-  auto o = import_to(s, s.write("leads.csv", csv_of(emails)));
+  // A server that takes fewer custom fields than we know of: the two leads with a third one
+  // are named by the 400.
+  s.option("max_custom_fields", "2");
+  std::string csv = "email,Tier,Plan,Note\n";
+  const std::vector<std::string> emails = addresses(50);
+  for (std::size_t i = 0; i < emails.size(); ++i) {
+    csv += emails[i] + ",A,B," + (i == 10 || i == 40 ? "third" : "") + "\n";
+  }
+  auto o = import_to(s, s.write("leads.csv", csv));
   auto r = run(o);
   CHECK(r->rc == 1);
   CHECK(count(*r, outcome::rejected_by_server) == 2);
   CHECK(count(*r, outcome::added) == 48);
   CHECK(s.members(1).size() == 48);
+}
+
+// The policy accepts a non-ASCII local part (flag smtputf8) and a backtick; the contract's server
+// rule (§7.1) does not, and §11.4 says such a request is never sent. Even a server that rejects
+// the whole call for one bad address then costs nothing.
+TEST_CASE("addresses the API's rule refuses are settled locally, never sent") {
+  live_sim s(sim::default_config());
+  s.option("invalid_email_policy", "reject_request");
+  std::vector<std::string> emails = addresses(50);
+  emails[10] = "jos\xC3\xA9@acme.io";
+  emails[20] = "a`b@acme.io";
+  emails[40] = "m\xC3\xBCller@acme.io";
+  auto o = import_to(s, s.write("leads.csv", csv_of(emails)));
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::invalid_email) == 3);
+  CHECK(count(*r, outcome::added) == 47);
+  CHECK(s.members(1).size() == 47);
+  CHECK(r->rep.network->requests.count("400") == 0);
+  CHECK(r->rep.to_json().find("\"smtputf8\":2") != std::string::npos);
 }
 
 TEST_CASE("a 400 naming no element is bisected so one bad lead costs only itself") {
