@@ -49,6 +49,9 @@ std::string_view set_name(outcome o) {
   }
 }
 
+// A row whose text spans more line breaks than this is worth a warning (see long_span_rows).
+constexpr std::uint64_t long_span_lines = 99;
+
 // What one pass over a record's text says: whether it is pure ASCII, whether it holds a NUL
 // byte (repaired like invalid UTF-8, see utf8::is_text), and whether it holds a byte that makes
 // a cell need quotes in comma-separated output (a quote, a CR, or a comma that is not the
@@ -167,6 +170,13 @@ struct cpu_pipeline::impl {
   lead_view lead;
   bool plain_cells = false;         // of the row decide() accepted last: see accepted_lead
   std::uint64_t non_utf8_rows = 0;  // rows whose text is not UTF-8, email cell or other
+  // Rows spanning long_span_lines lines or more (a quoted cell holding that many line breaks):
+  // how many, and the first one's lines and error. A stray quote makes one such row of the rows
+  // after it, accounted as one row.
+  std::uint64_t long_span_rows = 0;
+  std::uint64_t long_span_line = 0;
+  std::uint64_t long_span_end = 0;
+  csv_error long_span_error = csv_error::none;
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
 
   // A CR inside a record of an LF or CRLF file, in a record without quotes (so outside them):
@@ -476,6 +486,13 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       }
       row_result r{rec.line, rec.offset, {}, outcome::accepted, {}, {}, 0, decided_by::local, 0,
                    rec.raw};
+      if (rec.end_line - rec.line >= long_span_lines) [[unlikely]] {
+        if (s.long_span_rows++ == 0) {
+          s.long_span_line = rec.line;
+          s.long_span_end = rec.end_line;
+          s.long_span_error = rec.error;
+        }
+      }
       bool accepted = false;
       if (rec.error != csv_error::none) {
         s.malformed(rec, email_col, r);
@@ -515,6 +532,23 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         "of a cell, although a spreadsheet would start a new row there (see --rejects for "
         "rows it made too long)",
         s.opts.input, s.lone_cr_rows));
+    rep.warnings.push_back(s.run_warnings.back());
+  }
+  if (s.long_span_rows != 0) {
+    const std::uint64_t lines = s.long_span_end - s.long_span_line + 1;
+    s.run_warnings.push_back(
+        s.long_span_error == csv_error::unterminated_quote
+            ? fmt::format("{}:{}: a quote opened in this row is never closed: lines {}-{} ({} "
+                          "lines, every row after it) are one rejected row; if the quote is "
+                          "stray, remove it or double it (\"\")",
+                          s.opts.input, s.long_span_line, s.long_span_line, s.long_span_end,
+                          lines)
+            : fmt::format("{}:{}: {} row{} span {} lines or more (this one: lines {}-{}, {} "
+                          "lines): a quoted cell holds them all; if a stray quote opened it, the "
+                          "rows in between were read as that cell",
+                          s.opts.input, s.long_span_line, s.long_span_rows,
+                          s.long_span_rows == 1 ? "" : "s", long_span_lines + 1, s.long_span_line,
+                          s.long_span_end, lines));
     rep.warnings.push_back(s.run_warnings.back());
   }
   if (const std::uint64_t n = s.reader.ignored_cells(); n != 0) {

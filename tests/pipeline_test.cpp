@@ -285,6 +285,31 @@ TEST_CASE("a NUL byte in a field is repaired in --out, --rejects and the count")
   CHECK(r.rejects.find("bad,N\xEF\xBF\xBD,y") != std::string::npos);
 }
 
+// A stray quote makes one row of the rows after it (RFC 4180 says so): the run says where.
+TEST_CASE("a quoted cell spanning 100 lines or more, or never closed, is named in a warning") {
+  temp_dir d;
+  std::string pair = "email,title\na@acme.io,x\n";
+  for (int i = 0; i < 150; ++i) {
+    pair += "r" + std::to_string(i) + "@acme.io," + (i == 0 ? "\"Sales" : i == 149 ? "VP\"" : "T") +
+            "\n";
+  }
+  run_result r = run(d, reading(d, pair));
+  CHECK(r.rep.rows_read() == 2);
+  const auto has = [&](const run_result& x, std::string_view text) {
+    return std::any_of(x.rep.warnings.begin(), x.rep.warnings.end(),
+                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
+  };
+  CHECK(has(r, ":3: 1 row span 100 lines or more (this one: lines 3-152, 150 lines)"));
+  std::string open = "email,title\na@acme.io,\"never closed\n";
+  for (int i = 0; i < 120; ++i) open += "r" + std::to_string(i) + "@acme.io,T\n";
+  run_result u = run(d, reading(d, open));
+  CHECK(u.rep.outcomes()[outcome::malformed_row] == 1);
+  CHECK(has(u, ":2: a quote opened in this row is never closed: lines 2-"));
+  // Ordinary multi-line cells say nothing.
+  run_result ok = run(d, reading(d, "email,note\na@acme.io,\"two\nlines\"\n"));
+  CHECK_FALSE(has(ok, "span"));
+}
+
 // Rows are handled in batches with their dedup and filter probes prefetched, and the dedup map is
 // sized once after 65,536 rows: across batches and past that point the first row still wins,
 // each duplicate names it, and the map is not doubled near the end.
