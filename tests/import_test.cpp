@@ -1,7 +1,12 @@
 // leadpipe import against the simulator over TLS on loopback: exact counts checked against the
 // simulator's state, every server skip reason, response shapes, rate limiting, faults, 400s,
 // 401, lead credit and keep-alive closes.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "import_test_env.hpp"
@@ -249,6 +254,37 @@ TEST_CASE("a size complaint halves the batch size for the rest of the job") {
   CHECK(r->rc == 0);
   CHECK(count(*r, outcome::added) == 1000);
   CHECK(s.members(1).size() == 1000);
+}
+
+// A nightly run overlapping a slow one, or a --resume of a job that is not dead: refused while the
+// first holds its lock, fine once it has ended.
+TEST_CASE("a second import of the same input into the same campaign is refused while one runs") {
+  live_sim s(sim::default_config());
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(20))));
+  o.state_dir = s.file("state");
+  REQUIRE(run(o)->rc == 0);
+  std::string lock_path;
+  for (const auto& e : std::filesystem::directory_iterator(o.state_dir)) {
+    if (e.path().extension() == ".lock") lock_path = e.path().string();
+  }
+  REQUIRE_FALSE(lock_path.empty());
+  {
+    // The running job: another open file description holding the lock.
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+    std::string message;
+    try {
+      (void)run(o);
+    } catch (const std::exception& e) {
+      message = e.what();
+    }
+    CHECK(message.find("another import of this input into campaign 1 is running") !=
+          std::string::npos);
+    ::close(fd);
+  }
+  CHECK(run(o)->rc == 0);
+  CHECK(s.members(1).size() == 20);
 }
 
 TEST_CASE("401: the job stops with a clear reason and every row accounted") {

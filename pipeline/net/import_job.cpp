@@ -1,12 +1,17 @@
 #include "leadpipe/net/import_job.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -153,7 +158,46 @@ class dry_run_sink final : public lead_sink {
   std::uint64_t batches_ = 0;
 };
 
+// An exclusive lock on "<journal>.lock", held for the whole job: a second import or --resume of
+// the same input into the same campaign (a nightly run overlapping a slow one, a --resume of a
+// job that is not dead) would resend its leads, share the journal and cut its outcome files
+// under it. flock() locks go with the process, so a crash never leaves one behind; the file
+// itself stays (removing it would race with the next run's open).
+class job_lock {
+ public:
+  job_lock(const std::string& path, std::int64_t campaign_id) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw std::runtime_error(fmt::format("{}: cannot create the job's lock file: {}", path,
+                                           std::strerror(errno)));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int e = errno;
+      ::close(fd_);
+      fd_ = -1;
+      if (e == EWOULDBLOCK) {
+        throw std::runtime_error(fmt::format(
+            "another import of this input into campaign {} is running (it holds {}): wait for "
+            "it to end, or stop it before --resume",
+            campaign_id, path));
+      }
+      throw std::runtime_error(fmt::format("{}: cannot lock: {}", path, std::strerror(e)));
+    }
+  }
+  job_lock(job_lock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  job_lock& operator=(job_lock&&) = delete;
+  job_lock(const job_lock&) = delete;
+  job_lock& operator=(const job_lock&) = delete;
+  ~job_lock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 struct journal_setup {
+  std::optional<job_lock> lock;
   std::optional<journal_writer> writer;
   std::optional<journal_state> resumed;
   std::optional<line_set> settled;  ///< lines of the kept outcome file (see resume_point)
@@ -271,6 +315,7 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
   id.rejects_path = o.rejects_path.empty() ? "" : std::filesystem::absolute(o.rejects_path).string();
   id.settings = settings_text(o);
   const std::string path = journal_path(o.state_dir, o.campaign_id, id.input_xxh3);
+  js.lock.emplace(path + ".lock", o.campaign_id);
   const bool exists = std::filesystem::exists(path);
   std::string msg;
   if (!o.resume) {
