@@ -45,6 +45,11 @@ TEST_CASE("contact-app and localised exports are auto-detected") {
   CHECK(mapped(g, lead_field::last_name) == "Family Name");
   CHECK(mapped(g, lead_field::phone_number) == "Phone 1 - Value");
   CHECK(mapped(g, lead_field::company_name) == "Organization 1 - Name");
+  // Salesforce lead reports and HubSpot contact exports.
+  CHECK(mapped(must_map({"Email", "Company / Account"}), lead_field::company_name) ==
+        "Company / Account");
+  CHECK(mapped(must_map({"Email", "Associated Company"}), lead_field::company_name) ==
+        "Associated Company");
   // A German CRM export.
   auto de = must_map({"Vorname", "Nachname", "E-Mail-Adresse", "Firma", "Telefon", "Webseite",
                       "Ort", "Position"});
