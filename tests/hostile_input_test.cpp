@@ -168,6 +168,19 @@ TEST_CASE("bad flags are usage errors") {
   r = validate(write("ok.csv", "email\na@acme.io\n"), "--drop role --keep typo,role");
   CHECK(r.rc == 2);
   CHECK(r.log.find("role is given to both --drop and --keep") != std::string::npos);
+  // An import that could never be resumed: refused before anything starts (no server needed).
+  const fs::path log = dir() / "import-log.txt";
+  const std::string lp = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe import ";
+  const std::string api = " --campaign 1 --base-url http://127.0.0.1:9/api/v1 --resume";
+  for (const std::string& cmd :
+       {"echo email | " + lp + "-" + api, lp + "'" + write("ok.csv", "email\na@acme.io\n").string() +
+                                              "'" + api + " --no-journal"}) {
+    CAPTURE(cmd);
+    const int status = std::system(("SMARTLEAD_API_KEY=k " + cmd + " >'" + log.string() + "' 2>&1").c_str());
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK(slurp(log).find("--resume") != std::string::npos);
+  }
 }
 
 TEST_CASE("a classic Mac export (lines end with CR only) is read row by row, with a warning") {

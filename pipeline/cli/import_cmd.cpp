@@ -69,6 +69,13 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
                const std::atomic<bool>& abandon) {
   net::import_options o;
   o.cpu = to_options(a.flags);
+  // Flags that cannot go together are usage errors (exit 2), found before anything starts.
+  if (a.resume && a.no_journal) throw CLI::ValidationError("--resume", "cannot go with --no-journal");
+  if (a.resume && o.cpu.input == "-") {
+    throw CLI::ValidationError("--resume",
+                               "needs the input to be a regular file, not standard input (a "
+                               "job read from standard input keeps no journal)");
+  }
   o.base_url = a.api.base_url;
   o.campaign_id = a.campaign_id;
   std::optional<net::api_options> api;

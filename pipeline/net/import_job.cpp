@@ -302,6 +302,7 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
     if (o.resume) throw std::runtime_error("--resume needs the input to be a regular file");
     rep.warnings.push_back("no journal: the input is not a regular file, so the job cannot be "
                            "resumed after a crash");
+    std::fputs(fmt::format("leadpipe: warning: {}\n", rep.warnings.back()).c_str(), stderr);
     return js;
   }
   std::filesystem::create_directories(o.state_dir);
