@@ -152,8 +152,10 @@ TEST_CASE("empty, header-only, unreadable and email-less inputs") {
   r = validate(write("noemail.csv", "name,company\nAna,Acme\n"));
   CHECK(r.rc == 3);
   CHECK(r.log.find("no email column") != std::string::npos);
-  // The report of a run that could not start still names the input it was given.
+  // The report of a run that could not start still names the input it was given, and has the
+  // shape of every other run's (mapping.fields, nothing mapped).
   CHECK(r.report.find("noemail.csv\",\"size\":22") != std::string::npos);
+  CHECK(r.report.find("\"mapping\":{\"fields\":{\"email\":null,") != std::string::npos);
 }
 
 TEST_CASE("bad flags are usage errors") {
@@ -168,6 +170,21 @@ TEST_CASE("bad flags are usage errors") {
   r = validate(write("ok.csv", "email\na@acme.io\n"), "--drop role --keep typo,role");
   CHECK(r.rc == 2);
   CHECK(r.log.find("role is given to both --drop and --keep") != std::string::npos);
+  // An import whose server cannot be reached: exit 3, and its report has a network section.
+  {
+    const fs::path rep = dir() / "import-report.json";
+    const int status = std::system(
+        ("SMARTLEAD_API_KEY=k " LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe import '" +
+         write("ok.csv", "email\na@acme.io\n").string() +
+         "' --campaign 7 --base-url http://127.0.0.1:9/api/v1 --no-journal --no-progress "
+         "--cache-dir '" + (dir() / "cache").string() + "' --report '" + rep.string() +
+         "' >/dev/null 2>&1").c_str());
+    CHECK(WEXITSTATUS(status) == 3);
+    const std::string report = slurp(rep);
+    CHECK(report.find("\"network\":{\"base_url\":\"http://127.0.0.1:9/api/v1\",\"campaign_id\":7") !=
+          std::string::npos);
+    CHECK(report.find("\"mapping\":{\"fields\":{") != std::string::npos);
+  }
   // An import that could never be resumed: refused before anything starts (no server needed).
   const fs::path log = dir() / "import-log.txt";
   const std::string lp = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe import ";

@@ -118,9 +118,23 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
   rep.settings["cross_campaign_semantics"] = a.sets.cross_campaign_semantics;
   rep.settings["batch_size"] = std::to_string(a.batch_size);
   rep.settings["rate_limit"] = to_string(o.limiter.rules);
+  // Present in every import's report, whatever happens: the run below fills it; a run that
+  // stops first (a refused key, a missing campaign, nothing left to resume) leaves zeros and
+  // the sync's requests.
+  rep.network.emplace();
+  rep.network->base_url = o.base_url;
+  rep.network->campaign_id = o.campaign_id;
+  rep.network->rate_limit = to_string(o.limiter.rules);
   int rc = exit_fatal;
+  std::optional<net::api_session> session;
+  // The sync's requests count against the same key and budget.
+  const auto add_sync_requests = [&] {
+    if (!session || !rep.network) return;
+    const network_stats s = session->stats();
+    for (const auto& [status, n] : s.requests) rep.network->requests[status] += n;
+    rep.network->retries += s.retries;
+  };
   try {
-    std::optional<net::api_session> session;
     std::optional<sync_cache> cache;
     net::cache_outcome cached;
     const net::sync_needs needs = needs_of(a.sets);
@@ -139,12 +153,7 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
       rep.settings["cache"] = cached.path;
     }
     rc = net::run_import(o, rep, stop, abandon);
-    if (session && rep.network) {
-      // The sync's requests count against the same key and budget.
-      const network_stats s = session->stats();
-      for (const auto& [status, n] : s.requests) rep.network->requests[status] += n;
-      rep.network->retries += s.retries;
-    }
+    add_sync_requests();
     if (cache) {
       rep.sections["sync"] = net::sync_section_json(cached);
       if (!a.dry_run) {
@@ -152,6 +161,7 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
       }
     }
   } catch (const std::exception& e) {
+    add_sync_requests();
     // A signal during the sync ends the job like one during the import: exit 1, with a report.
     const bool signalled = stop.load();
     write_failed_report(a.flags.report, rep, e.what(), signalled ? exit_not_imported : exit_fatal);
