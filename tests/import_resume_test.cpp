@@ -196,3 +196,28 @@ TEST_CASE("--resume sends again the leads the earlier run could not import") {
   CHECK(rejects.find("not_imported") == std::string::npos);
   CHECK(rejects.find("bad-address") != std::string::npos);
 }
+
+// A resume appends to the earlier run's outcome files (the journal's checkpoints are their
+// lengths, and the rows it gave up on are redone in them): another path is refused, not left
+// with "not imported" rows in the old file.
+TEST_CASE("--resume with another --outcomes path is refused; with the same one it finishes") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=200:html:p=0.5"});
+  const std::vector<std::string> emails = addresses(300);
+  const std::vector<std::string> base =
+      import_args(s, s.write("leads.csv", csv_of(emails)), {"--batch-size", "20"});
+  CHECK(exit_code_of(spawn(base)) == 1);
+  s.faults({});
+  std::vector<std::string> elsewhere = with_resume(base);
+  const auto at = std::find(elsewhere.begin(), elsewhere.end(), s.file("outcomes.csv"));
+  REQUIRE(at != elsewhere.end());
+  *at = s.file("outcomes2.csv");
+  elsewhere.insert(elsewhere.end(), {"--report", s.file("report.json")});
+  CHECK(exit_code_of(spawn(elsewhere)) == 3);
+  std::ifstream in(s.file("report.json"));
+  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(report.find("resume with --outcomes") != std::string::npos);
+  CHECK(exit_code_of(spawn(with_resume(base))) == 0);
+  CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
+  CHECK(s.members(1).size() == emails.size());
+}

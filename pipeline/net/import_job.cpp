@@ -354,6 +354,19 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
         "the import settings differ from the interrupted run's ({} vs {}); resume with the same "
         "flags", was.settings, id.settings));
   }
+  // The earlier run's outcome files hold its rows up to the checkpoint, and the journal's
+  // checkpoints are their lengths: the resume appends to them. Written elsewhere, the rows it
+  // gave up on would stay "not imported" in the old file, and a crash of this run would cut the
+  // old file to the new one's lengths.
+  const auto same_file = [&](const std::string& before, const std::string& now,
+                             std::string_view flag) {
+    if (before.empty() || before == now || !std::filesystem::exists(before)) return;
+    throw std::runtime_error(fmt::format(
+        "the interrupted run wrote {} to {}: resume with {} {} (the resume appends to it)", flag,
+        before, flag, before));
+  };
+  same_file(was.outcomes_path, id.outcomes_path, "--outcomes");
+  same_file(was.rejects_path, id.rejects_path, "--rejects");
   const std::size_t limit = o.cpu.csv.max_record_bytes;
   const bool kept_outcomes_file = !was.outcomes_path.empty() &&
                                   was.outcomes_path == id.outcomes_path &&
@@ -375,6 +388,11 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
       return js;
     }
   }
+  std::fputs(fmt::format("leadpipe: resuming the import recorded in {} (rows settled up to line "
+                         "{})\n",
+                         path, st->last.watermark_line)
+                 .c_str(),
+             stderr);
   // The earlier run's files end at the last durable checkpoint; what follows is redone now.
   if (!was.outcomes_path.empty() && std::filesystem::exists(was.outcomes_path)) {
     truncate_file(was.outcomes_path, st->last.outcomes_bytes);
