@@ -121,6 +121,20 @@ std::optional<fingerprint> entry_keyer::domain(std::string_view domain) {
   return fingerprint_of(domain_of(result_.sent));
 }
 
+std::vector<std::size_t> list_columns(const std::vector<std::string>& header, bool with_domains) {
+  std::vector<std::size_t> columns;
+  std::vector<std::size_t> domain_columns;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    const list_column kind = list_header(header[i]);
+    if (kind == list_column::entries || (kind == list_column::domains && with_domains)) {
+      columns.push_back(i);
+    } else if (kind == list_column::domains) {
+      domain_columns.push_back(i);
+    }
+  }
+  return columns.empty() ? domain_columns : columns;
+}
+
 list_stats load_list(const std::string& path, const email_validator& validator, key_set& emails,
                      key_set* domains) {
   std::string message;
@@ -135,17 +149,7 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   // first line is an entry too. A block list reads every such column (suppression exports
   // often have an email and a domain column side by side); the other lists, which hold
   // addresses only, read their address columns, or a domain column when it is all there is.
-  std::vector<std::size_t> columns;
-  std::vector<std::size_t> domain_columns;
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    const list_column kind = list_header(header[i]);
-    if (kind == list_column::entries || (kind == list_column::domains && domains != nullptr)) {
-      columns.push_back(i);
-    } else if (kind == list_column::domains) {
-      domain_columns.push_back(i);
-    }
-  }
-  if (columns.empty()) columns = domain_columns;
+  std::vector<std::size_t> columns = list_columns(header, domains != nullptr);
   const bool headerless = columns.empty();
   if (headerless && header.size() > 1) {
     throw std::runtime_error(fmt::format(

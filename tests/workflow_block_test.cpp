@@ -70,6 +70,26 @@ TEST_CASE("block add: addresses, domains, invalid entries and repeats, for a cli
                                  "rival.io|null", "xn--bcher-kva.de|11"});
 }
 
+// A suppression export with an address and a domain column: both are entries (as for validate
+// --block-list), and a row with neither filled still has its outcome line.
+TEST_CASE("block add: every address and domain column counts; a row without one is named") {
+  live_sim s(fixture());
+  const auto r = run_leadpipe(
+      s, {"block", "add",
+          s.write("supp.csv", "Name,Email,Domain\nA,a@zz-three.io,zz-four.io\nB,,zz-five.io\n"
+                              "C,,\n,,\n"),
+          "--outcomes", "-"});
+  CHECK(r.rc == 1);  // the empty row was not added
+  CHECK(r.out ==
+        "line,entry,outcome,reason,detail\n"
+        "2,a@zz-three.io,added,,address\n"
+        "2,zz-four.io,added,,domain\n"
+        "3,zz-five.io,added,,domain\n"
+        "4,,invalid,empty_entry,no address or domain in this row\n");
+  CHECK(sorted(state_list(s, "block_list")) ==
+        std::vector<std::string>{"a@zz-three.io|null", "zz-five.io|null", "zz-four.io|null"});
+}
+
 TEST_CASE("block add: a client that is not the account's is fatal, every entry not sent") {
   live_sim s(fixture());
   const auto r = run_leadpipe(s, {"block", "add", s.write("e.txt", "a.io\nb.io\n"), "--client-id",

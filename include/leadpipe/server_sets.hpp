@@ -87,6 +87,14 @@ struct list_stats {
 list_stats load_list(const std::string& path, const email_validator& validator, key_set& emails,
                      key_set* domains);
 
+/// The columns of a list's header that hold its entries: those named like an address column
+/// (email, email_or_domain, value, entry, address, blocked, suppression, ...), and, with
+/// `with_domains`, those named domain or domains; without it a domain column counts only when
+/// there is no address column. Empty: the header names none (a list of one entry per line).
+/// Used by load_list() and `block add`, so both read a file the same way. Thread-safe.
+[[nodiscard]] std::vector<std::size_t> list_columns(const std::vector<std::string>& header,
+                                                    bool with_domains);
+
 /// The A-label domain of an address in sent form (the part after the last '@').
 [[nodiscard]] inline std::string_view domain_of(std::string_view sent) {
   const std::size_t at = sent.rfind('@');

@@ -1,5 +1,6 @@
 #include "block_cmd.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -9,7 +10,10 @@
 #include "cli_common.hpp"
 #include "leadpipe/ascii.hpp"
 #include "leadpipe/email.hpp"
+#include "leadpipe/csv.hpp"
 #include "leadpipe/paging.hpp"
+#include "leadpipe/server_sets.hpp"
+#include "leadpipe/source.hpp"
 #include "leadpipe/utf8.hpp"
 #include "leadpipe/workflow.hpp"
 
@@ -21,11 +25,6 @@ namespace {
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 constexpr std::uint64_t kListPage = 1000;  // §6.10: limit 1..1000
-
-// Column names of block lists exported by SmartLead, CRMs and suppression tools.
-constexpr std::array<std::string_view, 12> kEntryColumn = {
-    "email_or_domain", "email",   "domain",  "value",      "entry",       "address",
-    "emails",          "domains", "blocked", "block_list", "suppression", "mail"};
 
 // One input row of `block add` and what became of it.
 struct entry_row {
@@ -47,20 +46,41 @@ std::string client_text(std::optional<std::int64_t> c) {
   return c ? fmt::format("client {}", *c) : std::string("no client");
 }
 
+// Every entry of the input: one per line, or each non-empty cell of the columns list_columns()
+// finds (an Email and a Domain column side by side both count, as for validate --block-list).
+// A row with none of them filled but something elsewhere still gets a row (an empty entry,
+// never sent), so that every input row has an outcome; blank lines, rows of empty cells and
+// lines starting with # are skipped.
 std::vector<entry_row> read_entries(const std::string& path, const email_validator& validator,
                                     input_identity& identity) {
   std::vector<entry_row> rows;
   workflow::entry_checker check(validator);
   boost::unordered_flat_map<std::string, std::size_t> first;
-  const std::array<std::span<const std::string_view>, 1> columns = {kEntryColumn};
-  identity = workflow::read_list(path, columns, [&](const workflow::list_row& r) {
+  identity.path = path;
+  std::string message;
+  auto reader = csv_reader::open(byte_source::open(path), {}, &message);
+  if (!reader) {
+    if (reader.error() == make_error_code(csv_errc::empty_input)) return rows;
+    throw std::runtime_error(message);
+  }
+  const auto& header = reader->header();
+  std::vector<std::size_t> columns = list_columns(header, true);
+  const bool headerless = columns.empty();
+  if (headerless && header.size() > 1) {
+    throw std::runtime_error(fmt::format(
+        "{}:{}: a list needs one entry per line or a column named email, domain or "
+        "email_or_domain (the header has {} columns, none of them)",
+        path, reader->header_line(), header.size()));
+  }
+  if (headerless) columns.push_back(0);
+  const auto add = [&](std::uint64_t line, std::string_view cell, std::string_view error) {
     entry_row e;
-    e.line = r.line;
-    e.raw = std::string(ascii::trim_blanks(r.cells[0]));
-    if (!r.error.empty()) {
+    e.line = line;
+    e.raw = std::string(ascii::trim_blanks(cell));
+    if (!error.empty()) {
       e.malformed = true;
-      e.value = std::string(r.error);
-    } else {
+      e.value = std::string(error);
+    } else if (!e.raw.empty()) {
       e.kind = check.block_entry(e.raw, e.value);
       if (e.kind != workflow::entry_kind::invalid) {
         const auto [it, fresh] = first.try_emplace(e.value, rows.size());
@@ -68,7 +88,38 @@ std::vector<entry_row> read_entries(const std::string& path, const email_validat
       }
     }
     rows.push_back(std::move(e));
-  });
+  };
+  const auto row = [&](std::span<const std::string_view> fields, std::uint64_t line,
+                       std::string_view error) {
+    const auto cell = [&](std::size_t c) { return c < fields.size() ? fields[c] : std::string_view(); };
+    if (!fields.empty() && ascii::trim_blanks(fields[0]).starts_with('#')) return;
+    if (!error.empty()) return add(line, cell(columns.front()), error);
+    bool any = false;
+    for (const std::size_t c : columns) {
+      if (ascii::trim_blanks(cell(c)).empty()) continue;
+      any = true;
+      add(line, cell(c), {});
+    }
+    // A row of empty cells (",,," as spreadsheets write below the data) is a blank line.
+    const bool content = std::any_of(fields.begin(), fields.end(), [](std::string_view f) {
+      return !ascii::trim_blanks(f).empty();
+    });
+    if (!any && content) add(line, {}, {});
+  };
+  if (headerless) {
+    const std::vector<std::string_view> line(header.begin(), header.end());
+    row(line, reader->header_line(), {});
+  }
+  csv_record rec;
+  while (reader->next(rec)) {
+    row(rec.fields, rec.line, rec.error == csv_error::none ? std::string_view() : to_string(rec.error));
+  }
+  const byte_source& src = reader->source();
+  identity.size = src.raw_bytes_read();
+  identity.xxh3_128 = src.raw_digest();
+  identity.gzip = src.compressed();
+  identity.encoding = src.encoding();
+  identity.delimiter = reader->delimiter();
   return rows;
 }
 
@@ -82,6 +133,7 @@ struct row_verdict {
 row_verdict verdict_of(const std::vector<entry_row>& rows, const entry_row& e,
                        const std::vector<workflow::add_result>& results) {
   if (e.malformed) return {"invalid", "malformed_row", e.value};
+  if (e.raw.empty()) return {"invalid", "empty_entry", "no address or domain in this row"};
   if (e.kind == workflow::entry_kind::invalid) {
     const bool domain = e.raw.find('@') == std::string::npos || e.raw.front() == '@';
     return {"invalid", domain ? "invalid_domain" : "invalid_address", e.value};
