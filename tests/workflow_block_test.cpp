@@ -216,6 +216,15 @@ TEST_CASE("block: usage errors exit 2 before any request") {
   CHECK(run_leadpipe(s, {"block"}).rc == 2);
   CHECK(run_leadpipe(s, {"block", "remove", "abc"}).rc == 2);
   CHECK(run_leadpipe(s, {"block", "add", "x.txt", "--batch-size", "1001"}).rc == 2);
+  // An output naming the input or another output would replace it; two on standard output mix.
+  const std::string list = s.write("supp.txt", "a.io\n");
+  const auto same = run_leadpipe(s, {"block", "add", list, "--outcomes", list});
+  CHECK(same.rc == 2);
+  CHECK(same.err.find("is also the INPUT file") != std::string::npos);
+  CHECK(slurp(list) == "a.io\n");
+  CHECK(run_leadpipe(s, {"block", "list", "--out", s.file("b.csv"), "--report", s.file("b.csv")})
+            .rc == 2);
+  CHECK(run_leadpipe(s, {"block", "remove", "12", "--report", "-"}).rc == 2);
   const auto help = run_leadpipe(s, {"block", "add", "--help"});
   CHECK(help.rc == 0);
   CHECK(help.out.find("requests of at most 1,000") != std::string::npos);

@@ -393,8 +393,17 @@ void add_block(CLI::App& app, block_args& a) {
 }
 
 int run_block(const block_args& a, const std::atomic<bool>& stop) {
-  if (a.add->parsed()) return run_add(a, stop);
-  if (a.list->parsed()) return run_list(a, stop);
+  const named_path key{"--api-key-file", &a.api.api_key_file};
+  const named_path report{"--report", &a.outputs.report};
+  if (a.add->parsed()) {
+    check_paths({{"INPUT", &a.input}, key}, {{"--outcomes", &a.add_outcomes}, report});
+    return run_add(a, stop);
+  }
+  if (a.list->parsed()) {
+    check_paths({key}, {{"--out", &a.out}, report});
+    return run_list(a, stop);
+  }
+  check_paths({key}, {{"--outcomes", &a.remove_outcomes}, report});
   return run_remove(a, stop);
 }
 

@@ -114,17 +114,30 @@ bool is_special(const std::string& path) {
 // An output written over the input, a list or another output would replace it when the run
 // ends (outputs are renamed into place): the user's export or block list would be lost.
 void check_output_paths(const cpu_flags& f) {
-  const std::pair<const char*, const std::string*> inputs[] = {{"INPUT", &f.input},
-                                                               {"--block-list", &f.block_list},
-                                                               {"--unsubscribed", &f.unsubscribed},
-                                                               {"--existing", &f.existing}};
-  const std::pair<const char*, const std::string*> outputs[] = {{"--out", &f.out},
-                                                                {"--outcomes", &f.outcomes},
-                                                                {"--rejects", &f.rejects},
-                                                                {"--report", &f.report}};
+  check_paths({{"INPUT", &f.input},
+               {"--block-list", &f.block_list},
+               {"--unsubscribed", &f.unsubscribed},
+               {"--existing", &f.existing}},
+              {{"--out", &f.out}, {"--outcomes", &f.outcomes}, {"--rejects", &f.rejects},
+               {"--report", &f.report}});
+}
+
+}  // namespace
+
+void check_paths(std::initializer_list<named_path> inputs,
+                 std::initializer_list<named_path> outputs) {
   const auto named = [](const std::string& p) { return !p.empty() && p != "-"; };
-  for (std::size_t i = 0; i < std::size(outputs); ++i) {
-    const auto& [oflag, out] = outputs[i];
+  const char* on_stdout = nullptr;
+  for (auto i = outputs.begin(); i != outputs.end(); ++i) {
+    const auto& [oflag, out] = *i;
+    if (*out == "-") {
+      if (on_stdout != nullptr) {
+        throw CLI::ValidationError(oflag, fmt::format("{} also goes to standard output: give one "
+                                                      "of them a file",
+                                                      on_stdout));
+      }
+      on_stdout = oflag;
+    }
     if (!named(*out) || is_special(*out)) continue;
     for (const auto& [iflag, in] : inputs) {
       if (named(*in) && same_file(*out, *in)) {
@@ -133,8 +146,8 @@ void check_output_paths(const cpu_flags& f) {
                                                       *out, iflag));
       }
     }
-    for (std::size_t j = 0; j < i; ++j) {
-      const auto& [other_flag, other] = outputs[j];
+    for (auto j = outputs.begin(); j != i; ++j) {
+      const auto& [other_flag, other] = *j;
       if (named(*other) && same_file(*out, *other)) {
         throw CLI::ValidationError(oflag, fmt::format("{} is also the {} file: each output "
                                                       "needs a path of its own",
@@ -143,8 +156,6 @@ void check_output_paths(const cpu_flags& f) {
     }
   }
 }
-
-}  // namespace
 
 cpu_options to_options(const cpu_flags& f) {
   check_output_paths(f);

@@ -2,7 +2,9 @@
 // Shared pieces of the `leadpipe` subcommands: the CPU-side flags every input-reading command
 // takes (input, mapping, policy, lists, outputs), exit codes, and the error-to-exit mapping.
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -54,6 +56,15 @@ void write_report(const std::string& path, const report& rep);
 /// For a run that ends by an exception: records `why` as the stop reason and `rc` as the exit
 /// code and writes the report when --report was given, so that a nightly job always finds one.
 /// Never throws (a report that cannot be written is left out).
+/// A flag and the path it names.
+using named_path = std::pair<const char*, const std::string*>;
+
+/// Refuses (CLI::ValidationError: exit 2) an output that names one of the inputs or another
+/// output (outputs are renamed into place at the end: the user's file would be replaced), and
+/// two outputs on standard output ("-"), which would interleave. Empty paths are not given.
+/// Devices and FIFOs (/dev/null) may take several outputs.
+void check_paths(std::initializer_list<named_path> inputs, std::initializer_list<named_path> outputs);
+
 void write_failed_report(const std::string& path, report& rep, std::string_view why,
                          int rc) noexcept;
 
