@@ -201,6 +201,12 @@ TEST_CASE("block remove: removed, unknown id, a resent delete, a refused key") {
         "id,outcome,detail\n502,removed,the first copy of a resent request removed it\n");
   CHECK(route_count(s, "block_delete", "404") == 2);  // 999 earlier, the resent copy now
 
+  // A 503 is an answer (nothing was applied): the copy's 404 means there was nothing to remove.
+  s.faults({"block_delete:nth=1:status=503"});
+  const auto typo = run_leadpipe(s, {"block", "remove", "12345"});
+  CHECK(typo.rc == 1);
+  CHECK(typo.out == "id,outcome,detail\n12345,not_found,no block-list entry with this id\n");
+
   s.faults({});
   const auto refused = run_leadpipe(s, {"block", "remove", "503"}, "/dev/null", "wrong-key");
   CHECK(refused.rc == 3);

@@ -146,7 +146,9 @@ struct api_session::impl {
       consecutive_429 = 0;
       if (is_overload_status(status)) limiter->on_overload(sent, received, h);
       if (status >= 500 || status == 408) {
-        sent_before = true;
+        // An answer, not a lost one: it says the request failed, so a copy sent now is not a
+        // resend of one that may have taken effect (a DELETE answering 404 after a 503 means
+        // there was nothing to delete).
         const retry_decision d = retry.on_failure(retries++);
         if (!d.retry) {
           out.status = status;
