@@ -217,6 +217,25 @@ TEST_CASE("block remove: removed, unknown id, a resent delete, a refused key") {
   CHECK(state_list(s, "block_list") == std::vector<std::string>{"c.io|null"});
 }
 
+// Exit 3 for a file (a header with no entry column, an input that does not exist) still leaves
+// the report and the outcomes file of this run, as an API failure does.
+TEST_CASE("block add: a file that cannot be used still gets a report and an outcomes file") {
+  live_sim s(fixture());
+  for (const std::string& input :
+       {s.write("bad.csv", "Company,Website\nA,b.io\n"), s.file("does-not-exist.txt")}) {
+    CAPTURE(input);
+    const auto r = run_leadpipe(s, {"block", "add", input, "--outcomes", s.file("o.csv"),
+                                    "--report", s.file("r.json")});
+    CHECK(r.rc == 3);
+    const std::string rep = slurp(s.file("r.json"));
+    CHECK(rep.find(R"("command":"block add")") != std::string::npos);
+    CHECK(rep.find(R"("exit_code":3)") != std::string::npos);
+    CHECK(rep.find(R"("stop_reason":")") != std::string::npos);
+    CHECK(slurp(s.file("o.csv")) == "line,entry,outcome,reason,detail\n");
+  }
+  CHECK(s.state_int("requests") == 0);
+}
+
 TEST_CASE("block: usage errors exit 2 before any request") {
   live_sim s(fixture());
   CHECK(run_leadpipe(s, {"block"}).rc == 2);

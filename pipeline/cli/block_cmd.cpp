@@ -195,7 +195,18 @@ int run_add(const block_args& a, const std::atomic<bool>& stop) {
   report rep("block add");
   rep.start_clock();
   const email_validator validator{email_options{}};
-  std::vector<entry_row> rows = read_entries(a.input, validator, rep.input);
+  std::vector<entry_row> rows;
+  try {
+    rows = read_entries(a.input, validator, rep.input);
+  } catch (const std::exception&) {
+    // The outcomes file of a run that read nothing: its header, so that it is this run's.
+    if (!a.add_outcomes.empty()) {
+      output_file out(a.add_outcomes, a.add_outcomes != "-");
+      out.write("line,entry,outcome,reason,detail\n");
+      out.close();
+    }
+    throw;
+  }
   std::vector<std::string_view> send;
   for (auto& e : rows) {
     if (e.kind != workflow::entry_kind::invalid && !e.malformed && e.duplicate_of == kNone) {
@@ -395,16 +406,17 @@ void add_block(CLI::App& app, block_args& a) {
 int run_block(const block_args& a, const std::atomic<bool>& stop) {
   const named_path key{"--api-key-file", &a.api.api_key_file};
   const named_path report{"--report", &a.outputs.report};
+  const std::string& path = a.outputs.report;
   if (a.add->parsed()) {
     check_paths({{"INPUT", &a.input}, key}, {{"--outcomes", &a.add_outcomes}, report});
-    return run_add(a, stop);
+    return reporting_failure("block add", path, a.input, [&] { return run_add(a, stop); });
   }
   if (a.list->parsed()) {
     check_paths({key}, {{"--out", &a.out}, report});
-    return run_list(a, stop);
+    return reporting_failure("block list", path, {}, [&] { return run_list(a, stop); });
   }
   check_paths({key}, {{"--outcomes", &a.remove_outcomes}, report});
-  return run_remove(a, stop);
+  return reporting_failure("block remove", path, {}, [&] { return run_remove(a, stop); });
 }
 
 }  // namespace leadpipe::cli

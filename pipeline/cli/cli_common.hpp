@@ -68,6 +68,28 @@ void check_paths(std::initializer_list<named_path> inputs, std::initializer_list
 void write_failed_report(const std::string& path, report& rep, std::string_view why,
                          int rc) noexcept;
 
+/// Runs `body` (a subcommand) and returns what it returns. When it throws anything but a usage
+/// error (a file that cannot be read or written, a header it cannot use), a report of `command`
+/// with `input`, exit 3 and the error as stop_reason is written to `report_path` (when given)
+/// before the exception goes on: a nightly job finds a report after every exit 3.
+template <class Body>
+int reporting_failure(std::string_view command, const std::string& report_path,
+                      const std::string& input, Body&& body) {
+  try {
+    return body();
+  } catch (const CLI::ParseError&) {
+    throw;
+  } catch (const std::exception& e) {
+    if (!report_path.empty()) {
+      report rep{std::string(command)};
+      rep.start_clock();
+      rep.input.path = input;
+      write_failed_report(report_path, rep, e.what(), exit_fatal);
+    }
+    throw;
+  }
+}
+
 /// A short human summary of a report for standard error.
 [[nodiscard]] std::string summary(const report& rep);
 

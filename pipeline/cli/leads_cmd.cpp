@@ -224,17 +224,19 @@ void add_leads(CLI::App& app, leads_args& a) {
 int run_leads(const leads_args& a, const std::atomic<bool>& stop) {
   const named_path key{"--api-key-file", &a.api.api_key_file};
   const named_path report{"--report", &a.outputs.report};
+  const std::string& path = a.outputs.report;
   if (a.exp->parsed()) {
     check_paths({key}, {{"--out", &a.out}, report});
-    return run_export(a, stop);
+    return reporting_failure("leads export", path, {}, [&] { return run_export(a, stop); });
   }
   if (a.set_status->parsed()) {
     check_paths({{"INPUT", &a.input}, key}, {{"--outcomes", &a.outcomes}, report});
-    return run_set_status(a, stop);
+    return reporting_failure("leads set-status", path, a.input,
+                             [&] { return run_set_status(a, stop); });
   }
   static const std::string messages_on_stdout = "-";
   check_paths({key}, {{"the messages", &messages_on_stdout}, report});
-  return run_activity(a, stop);
+  return reporting_failure("leads activity", path, {}, [&] { return run_activity(a, stop); });
 }
 
 }  // namespace leadpipe::cli

@@ -75,10 +75,15 @@ int main(int argc, char** argv) {
   try {
     if (validate.cmd->parsed()) return run_validate(validate);
     if (import.cmd->parsed()) return run_import(import, g_stop, g_abandon);
-    if (sync.cmd->parsed()) return run_sync(sync, g_stop);
+    if (sync.cmd->parsed()) {
+      return reporting_failure("sync", sync.report, {}, [&] { return run_sync(sync, g_stop); });
+    }
     if (block.cmd->parsed()) return run_block(block, g_stop);
     if (leads.cmd->parsed()) return run_leads(leads, g_stop);
-    if (tmpl.cmd->parsed()) return run_check_template(tmpl);
+    if (tmpl.cmd->parsed()) {
+      return reporting_failure("check-template", tmpl.flags.report, tmpl.flags.input,
+                               [&] { return run_check_template(tmpl); });
+    }
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), exit_usage);
   } catch (const leadpipe::net::api_error& e) {
