@@ -233,6 +233,21 @@ TEST_CASE(
   CHECK(member_states(s, 1).at("b@acme.io").category == 1);
 }
 
+// A wrong campaign id: one look at the campaign, exit 3, no request per row.
+TEST_CASE("leads set-status: a campaign that does not exist stops the run before any row") {
+  live_sim s(workflow_fixture(R"({"campaigns":[{"id":1,"name":"c"}],
+    "leads":[{"email":"a@acme.io"}],
+    "memberships":[{"campaign_id":1,"email":"a@acme.io"}]})"));
+  const auto r =
+      run_leadpipe(s, {"leads", "set-status", "--campaign", "99", "-", "--outcomes", "-"},
+                   s.write("in.csv", "a@acme.io,PAUSED\nb@acme.io,PAUSED\n"));
+  CHECK(r.rc == 3);
+  CHECK(csv_column(r.out, "outcome") == std::vector<std::string>{"failed", "failed"});
+  CHECK(r.err.find("campaign 99 not found (404)") != std::string::npos);
+  CHECK(s.state_int("requests") == 1);
+  CHECK(member_states(s, 1).at("a@acme.io").status != "PAUSED");
+}
+
 TEST_CASE("leads activity: seeded history, empty history, unknown lead, not in the campaign") {
   live_sim s(workflow_fixture(R"({
     "campaigns": [{"id": 1, "name": "c"}, {"id": 2, "name": "other"}],

@@ -142,6 +142,17 @@ int run_set_status(const leads_args& a, const std::atomic<bool>& stop) {
   problem_lines problems;
   int rc = exit_ok;
   std::uint64_t done = 0;
+  // A campaign id that is wrong (a typo, another account's) would cost one request per row and
+  // mark every row not_in_campaign: one look at the campaign settles it first (exit 3).
+  if (!rows.empty()) {
+    try {
+      (void)session.call_ok(http::verb::get, fmt::format("/campaigns/{}", a.campaign_id), {},
+                            fmt::format("campaign {}", a.campaign_id));
+    } catch (const net::api_error& e) {
+      rep.stop_reason = e.what();
+      rc = exit_fatal;
+    }
+  }
   for (const auto& r : rows) {
     row_outcome o{"failed", {}};
     if (rc == exit_fatal) {
