@@ -1,6 +1,8 @@
 // `leadpipe leads export|set-status|activity`, the real binary against the simulator over TLS:
 // CSV contents, exit codes, and memberships, categories and unsubscribes afterwards.
+#include <csignal>
 #include <set>
+#include <thread>
 
 #include "workflow_cli_env.hpp"
 
@@ -240,12 +242,49 @@ TEST_CASE("leads set-status: a campaign that does not exist stops the run before
     "memberships":[{"campaign_id":1,"email":"a@acme.io"}]})"));
   const auto r =
       run_leadpipe(s, {"leads", "set-status", "--campaign", "99", "-", "--outcomes", "-"},
-                   s.write("in.csv", "a@acme.io,PAUSED\nb@acme.io,PAUSED\n"));
+                   s.write("in.csv", "a@acme.io,PAUSED\nb@acme.io,FOO\nnot-an-address,PAUSED\n"));
   CHECK(r.rc == 3);
-  CHECK(csv_column(r.out, "outcome") == std::vector<std::string>{"failed", "failed"});
+  // Rows the local checks settle keep their own outcome; the others were not attempted.
+  CHECK(csv_column(r.out, "outcome") ==
+        std::vector<std::string>{"failed", "unknown_status", "invalid_email"});
+  CHECK(csv_column(r.out, "detail")[0].starts_with("not attempted: "));
   CHECK(r.err.find("campaign 99 not found (404)") != std::string::npos);
   CHECK(s.state_int("requests") == 1);
   CHECK(member_states(s, 1).at("a@acme.io").status != "PAUSED");
+}
+
+// Ctrl-C is the operator's choice, as for an import: exit 1, not 3 ("the API failed").
+TEST_CASE("leads set-status: a signal stops it with exit 1; every row still has its outcome") {
+  live_sim s(workflow_fixture(R"({"campaigns":[{"id":1,"name":"c"}],
+    "leads":[{"email":"a@acme.io"}],
+    "memberships":[{"campaign_id":1,"email":"a@acme.io"}]})"));
+  s.faults({"lead_lookup:latency=400ms"});
+  std::string rows;
+  for (int i = 0; i < 20; ++i) rows += "a@acme.io,PAUSED\n";
+  rows += "b@acme.io,FOO\n";
+  const std::string input = s.write("in.csv", rows);
+  const std::string out = s.file("o.csv");
+  std::vector<std::string> all = {LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe", "leads", "set-status",
+                                  "--campaign", "1", input, "--outcomes", out, "--base-url",
+                                  s.url(), "--ca-file", s.ca_file(), "--rate-limit", "none"};
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string key = "SMARTLEAD_API_KEY=sim-key";
+  char* envp[] = {key.data(), nullptr};
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp) == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  const auto outcomes = csv_column(slurp(out), "outcome");
+  REQUIRE(outcomes.size() == 21);
+  CHECK(outcomes.front() == "updated");
+  CHECK(outcomes[19] == "failed");
+  CHECK(outcomes.back() == "unknown_status");
 }
 
 TEST_CASE("leads activity: seeded history, empty history, unknown lead, not in the campaign") {

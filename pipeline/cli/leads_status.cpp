@@ -69,21 +69,31 @@ class status_setter {
   status_setter(net::api_session& session, const email_validator& validator, std::int64_t campaign)
       : session_(session), check_(validator), campaign_(campaign) {}
 
-  row_outcome apply(const status_row& r) {
-    if (!r.error.empty()) return {"invalid_email", "malformed row: " + r.error};
-    std::string address;
-    if (!check_.address(r.email, address)) return {"invalid_email", address};
-    const auto change = workflow::change_for_word(r.status);
+  // The outcome of a row the local checks settle (no request), else nothing: `address` and
+  // `change` are then set for apply().
+  std::optional<row_outcome> local(const status_row& r, std::string& address,
+                                   std::optional<workflow::status_change>& change) {
+    if (!r.error.empty()) return row_outcome{"invalid_email", "malformed row: " + r.error};
+    if (!check_.address(r.email, address)) return row_outcome{"invalid_email", address};
+    change = workflow::change_for_word(r.status);
     if (!change) {
-      return {"unknown_status", r.status.empty()
-                                    ? std::string("no status given")
-                                    : fmt::format("'{}' is not a status word; use {}", r.status,
-                                                  workflow::settable_words())};
+      return row_outcome{"unknown_status",
+                         r.status.empty() ? std::string("no status given")
+                                          : fmt::format("'{}' is not a status word; use {}",
+                                                        r.status, workflow::settable_words())};
     }
     if (change->action == workflow::status_action::not_settable) {
-      return {"not_settable",
-              fmt::format("{} is set by the server, no request can set it", change->word)};
+      return row_outcome{"not_settable",
+                         fmt::format("{} is set by the server, no request can set it",
+                                     change->word)};
     }
+    return std::nullopt;
+  }
+
+  row_outcome apply(const status_row& r) {
+    std::string address;
+    std::optional<workflow::status_change> change;
+    if (auto settled = local(r, address, change)) return *settled;
     const std::string lookup_path = "/leads/?email=" + net::url_encode(address);
     const net::api_answer found = call_or_fail(session_, http::verb::get, lookup_path);
     if (!found.ok()) return {"failed", "lookup: " + server_said(found)};
@@ -153,16 +163,27 @@ int run_set_status(const leads_args& a, const std::atomic<bool>& stop) {
       rc = exit_fatal;
     }
   }
+  bool stopped = rc == exit_fatal;
   for (const auto& r : rows) {
     row_outcome o{"failed", {}};
-    if (rc == exit_fatal) {
-      o.detail = "not attempted: " + rep.stop_reason;
+    if (stopped) {
+      // Rows the local checks settle keep their own outcome; the others were not attempted.
+      std::string address;
+      std::optional<workflow::status_change> change;
+      if (auto settled = setter.local(r, address, change)) {
+        o = std::move(*settled);
+      } else {
+        o.detail = "not attempted: " + rep.stop_reason;
+      }
     } else {
       try {
         o = setter.apply(r);
       } catch (const net::api_error& e) {
         rep.stop_reason = e.what();
-        rc = exit_fatal;
+        // A signal is the operator's choice, as for an import (exit 1); anything else means the
+        // API failed as a whole (exit 3).
+        rc = stop.load() ? exit_not_imported : exit_fatal;
+        stopped = true;
         o.detail = e.what();
       }
     }
