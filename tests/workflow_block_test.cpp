@@ -239,7 +239,9 @@ TEST_CASE("block add: a file that cannot be used still gets a report and an outc
 TEST_CASE("block: usage errors exit 2 before any request") {
   live_sim s(fixture());
   CHECK(run_leadpipe(s, {"block"}).rc == 2);
-  CHECK(run_leadpipe(s, {"block", "remove", "abc"}).rc == 2);
+  const auto not_id = run_leadpipe(s, {"block", "remove", "abc"});
+  CHECK(not_id.rc == 2);
+  CHECK(not_id.err.find("must be a positive whole number (got 'abc')") != std::string::npos);
   CHECK(run_leadpipe(s, {"block", "add", "x.txt", "--batch-size", "1001"}).rc == 2);
   // An output naming the input or another output would replace it; two on standard output mix.
   const std::string list = s.write("supp.txt", "a.io\n");

@@ -370,7 +370,7 @@ void add_block(CLI::App& app, block_args& a) {
                          ->add_option("--client-id", a.client_id,
                                       "add the entries for this client of the account (default: "
                                       "for the account itself)")
-                         ->check(CLI::PositiveNumber)
+                         ->check(positive_id())
                          ->group("SmartLead");
   a.add->add_option("--batch-size", a.batch_size, "entries per request (1..1000)")
       ->check(CLI::Range(1, 1000))
@@ -386,7 +386,7 @@ void add_block(CLI::App& app, block_args& a) {
       "first, reading pages of 1,000 until a short one.");
   a.client_opt_list =
       a.list->add_option("--client-id", a.client_id, "only the entries of this client")
-          ->check(CLI::PositiveNumber)
+          ->check(positive_id())
           ->group("SmartLead");
   a.list->add_option("--filter", a.filter, "only entries containing this text (any case)")
       ->group("SmartLead");
@@ -397,7 +397,7 @@ void add_block(CLI::App& app, block_args& a) {
       "remove",
       "Remove block-list entries by id (the id column of `block list`). Prints one CSV line per "
       "id: id,outcome,detail with outcome removed, not_found or failed.");
-  a.remove->add_option("ID", a.ids, "entry ids")->required()->check(CLI::PositiveNumber);
+  a.remove->add_option("ID", a.ids, "entry ids")->required()->check(positive_id());
   add_output_flag(*a.remove, "--outcomes", a.remove_outcomes,
                   "where the outcome lines go (default -)");
   add_workflow_flags(*a.remove, a.api, a.outputs, false);

@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include <charconv>
 #include <filesystem>
 #include <iterator>
 #include <utility>
@@ -123,6 +124,20 @@ void check_output_paths(const cpu_flags& f) {
 }
 
 }  // namespace
+
+const CLI::Validator& positive_id() {
+  static const CLI::Validator v(
+      [](std::string& text) -> std::string {
+        std::int64_t n = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n <= 0) {
+          return fmt::format("must be a positive whole number (got '{}')", text);
+        }
+        return {};
+      },
+      "ID");
+  return v;
+}
 
 void check_paths(std::initializer_list<named_path> inputs,
                  std::initializer_list<named_path> outputs) {

@@ -56,6 +56,11 @@ void write_report(const std::string& path, const report& rep);
 /// For a run that ends by an exception: records `why` as the stop reason and `rc` as the exit
 /// code and writes the report when --report was given, so that a nightly job always finds one.
 /// Never throws (a report that cannot be written is left out).
+/// Checks an id flag or argument (campaign, client, block-list entry): a positive whole number
+/// that fits in 63 bits, with a message that says so ("must be a positive whole number (got
+/// 'abc')").
+[[nodiscard]] const CLI::Validator& positive_id();
+
 /// A flag and the path it names.
 using named_path = std::pair<const char*, const std::string*>;
 

@@ -23,7 +23,8 @@ void add_import(CLI::App& app, import_args& a) {
   add_cpu_flags(*cmd, a.flags);
   cmd->add_option("--campaign", a.campaign_id, "campaign id to import into")
       ->required()
-      ->group("SmartLead");
+      ->group("SmartLead")
+      ->check(positive_id());
   add_api_flags(*cmd, a.api);
   add_set_flags(*cmd, a.sets, true);
   cmd->add_flag("--no-cache", a.no_cache,

@@ -17,7 +17,10 @@ void add_sync(CLI::App& app, sync_args& a) {
       "the unsubscribed leads the API reveals, and with --cross-campaign skip the members of the "
       "account's other campaigns. Every page goes through the account's rate limiter. Imports "
       "use the cache automatically.");
-  cmd->add_option("--campaign", a.campaign_id, "campaign id")->required()->group("SmartLead");
+  cmd->add_option("--campaign", a.campaign_id, "campaign id")
+      ->required()
+      ->check(positive_id())
+      ->group("SmartLead");
   add_api_flags(*cmd, a.api);
   add_set_flags(*cmd, a.sets, false);
   cmd->add_option("--report", a.report, "write the JSON report here (- for standard output)")

@@ -24,7 +24,7 @@ void add_workflow_flags(CLI::App& cmd, api_flags& api, workflow_outputs& o, bool
 void add_campaign_flag(CLI::App& cmd, std::int64_t& campaign_id) {
   cmd.add_option("--campaign", campaign_id, "campaign id")
       ->required()
-      ->check(CLI::PositiveNumber)
+      ->check(positive_id())
       ->group("SmartLead");
 }
 
