@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "leadpipe/ascii.hpp"
+#include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
 using ascii::iequals;
@@ -32,6 +33,33 @@ std::vector<template_variable> parse_template(std::string_view text) {
       ++it->uses;
       it->has_fallback = it->has_fallback && fallback;
     }
+  }
+  return out;
+}
+
+std::vector<std::string> template_syntax_problems(std::string_view text) {
+  std::vector<std::string> out;
+  std::uint64_t line_no = 0;
+  for (std::size_t start = 0; start <= text.size(); ++line_no) {
+    const std::size_t nl = std::min(text.find('\n', start), text.size());
+    const std::string_view line = text.substr(start, nl - start);
+    start = nl + 1;
+    for (std::size_t pos = 0; (pos = line.find("{{", pos)) != std::string_view::npos;) {
+      const std::size_t close = line.find("}}", pos + 2);
+      if (close == std::string_view::npos) {
+        out.push_back(fmt::format("line {}: '{}' has no closing }}}}", line_no + 1,
+                                  utf8::prefix(line.substr(pos), 40)));
+        break;
+      }
+      const std::size_t open = line.rfind("{{", close);  // the innermost, as parse_template reads
+      const std::string_view inner = line.substr(open + 2, close - open - 2);
+      if (trim_blanks(inner.substr(0, inner.find('|'))).empty()) {
+        out.push_back(fmt::format("line {}: '{}' names no variable", line_no + 1,
+                                  line.substr(open, close + 2 - open)));
+      }
+      pos = close + 2;
+    }
+    if (nl == text.size()) break;
   }
   return out;
 }

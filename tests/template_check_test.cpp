@@ -64,3 +64,15 @@ TEST_CASE("a variable named after a column that went to a lead field points at t
   CHECK(notes.hint.starts_with("the column 'Notes' is not imported"));
   CHECK(resolve_variable(narrow, "nothing").hint.empty());
 }
+
+TEST_CASE("text meant as a variable that is none is named with its line") {
+  const std::string text = "Hi {{first_name,\n{{}} and {{ |x}} ok {{company_name}}\n{{a}} }}\n";
+  CHECK(template_syntax_problems(text) ==
+        std::vector<std::string>{"line 1: '{{first_name,' has no closing }}",
+                                 "line 2: '{{}}' names no variable",
+                                 "line 2: '{{ |x}}' names no variable"});
+  CHECK(template_syntax_problems("Hi {{first_name|there}},\n{{ Title }}").empty());
+  CHECK(template_syntax_problems("").empty());
+  // The innermost opening is the variable, as parse_template reads it.
+  CHECK(template_syntax_problems("{{a{{b}}").empty());
+}

@@ -23,6 +23,12 @@ struct template_variable {
 /// read; unbalanced braces are ignored. Thread-safe.
 [[nodiscard]] std::vector<template_variable> parse_template(std::string_view text);
 
+/// What in `text` looks meant as a variable but is none, one message per case with its line:
+/// an opening "{{" with no "}}" after it on its line ("line 3: '{{first_name' has no closing
+/// }}"), and braces that name no variable ("line 5: '{{}}' names no variable"). SmartLead would
+/// send such text as it is. Thread-safe.
+[[nodiscard]] std::vector<std::string> template_syntax_problems(std::string_view text);
+
 /// Where a variable's value comes from under a column mapping.
 struct variable_source {
   enum class kind : std::uint8_t { lead_field, custom_field, missing };

@@ -63,6 +63,7 @@ int run_check_template(const template_args& a) {
   std::stringstream ss;
   ss << in.rdbuf();
   const auto vars = parse_template(ss.str());
+  const std::vector<std::string> syntax = template_syntax_problems(ss.str());
 
   cpu_options opts = to_options(a.flags);
   report rep("check-template");
@@ -115,6 +116,14 @@ int run_check_template(const template_args& a) {
     if (!s.hint.empty()) w.key("hint").value(s.hint);
     w.key("uses").value(v.uses).key("has_fallback").value(v.has_fallback);
     w.key("blank").value(blank).end_object();
+  }
+  w.end_array();
+  // Text meant as a variable that is none goes out as it is: a problem like a blank variable.
+  w.key("syntax_problems").begin_array();
+  for (const auto& p : syntax) {
+    w.value(p);
+    text += fmt::format("  {}: {}\n", a.template_path, p);
+    problems = true;
   }
   w.end_array().end_object();
   rep.sections["template"] = json;
