@@ -287,6 +287,28 @@ TEST_CASE("leads set-status: a signal stops it with exit 1; every row still has 
   CHECK(outcomes.back() == "unknown_status");
 }
 
+// A dry run sends no sync; when the cache is stale it says what the real run's sync will cost,
+// from the sizes the server listed last time (250 members: 3 pages of 100).
+TEST_CASE("import --dry-run counts the sync a stale cache will need") {
+  live_sim s(workflow_fixture(export_fixture()));
+  const std::string cache = s.file("cache");
+  REQUIRE(run_leadpipe(s, {"sync", "--campaign", "1", "--cache-dir", cache}).rc == 0);
+  const std::uint64_t before = static_cast<std::uint64_t>(s.state_int("requests"));
+  const std::string input = s.write("in.csv", "email\nnew@acme.io\n");
+  const auto fresh = run_leadpipe(
+      s, {"import", input, "--campaign", "1", "--cache-dir", cache, "--dry-run", "--no-journal"});
+  CHECK(fresh.rc == 0);
+  CHECK(fresh.err.find("syncs it") == std::string::npos);
+  const auto stale =
+      run_leadpipe(s, {"import", input, "--campaign", "1", "--cache-dir", cache, "--dry-run",
+                       "--no-journal", "--max-age", "0", "--report", s.file("r.json")});
+  CHECK(stale.rc == 0);
+  CHECK(stale.err.find("so a real run first syncs it: about ") != std::string::npos);
+  CHECK(slurp(s.file("r.json")).find(R"("would_fetch":["block_list","members")") !=
+        std::string::npos);
+  CHECK(static_cast<std::uint64_t>(s.state_int("requests")) == before);  // dry: nothing sent
+}
+
 TEST_CASE("leads activity: seeded history, empty history, unknown lead, not in the campaign") {
   live_sim s(workflow_fixture(R"({
     "campaigns": [{"id": 1, "name": "c"}, {"id": 2, "name": "other"}],

@@ -148,6 +148,7 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
       session.emplace(*api, &stop);
       const email_validator v(o.cpu.email);
       cache = net::prepare_cache(*session, v, a.campaign_id, needs, policy, rep, cached);
+      if (!a.dry_run) cached.would_fetch.clear();  // a resume keeps its first run's sets
       net::describe_cache(*cache, needs, cached, rep);
       o.cache = &*cache;
       o.limiter_shared = session->shared_limiter();
@@ -155,6 +156,20 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
     }
     rc = net::run_import(o, rep, stop, abandon);
     add_sync_requests();
+    if (a.dry_run && !cached.would_fetch.empty()) {
+      std::string groups;
+      for (const auto& g : cached.would_fetch) groups += (groups.empty() ? "" : ", ") + g;
+      const std::uint64_t n = cached.estimated_requests;
+      std::fputs(fmt::format("leadpipe: dry run: the cache is stale or missing for {}, so a real "
+                             "run first syncs it: {}{} requests (under {} at least {})\n",
+                             groups, cached.estimate_floor ? "at least " : "about ", n,
+                             to_string(o.limiter.rules),
+                             progress_line::clock(std::chrono::duration<double>(
+                                                      time_to_send(o.limiter, n))
+                                                      .count()))
+                     .c_str(),
+                 stderr);
+    }
     if (cache) {
       rep.sections["sync"] = net::sync_section_json(cached);
       if (!a.dry_run) {

@@ -172,6 +172,37 @@ bool stale(const cached_set& s, const cache_policy& p, std::int64_t now_ms) {
   return *age > static_cast<double>(p.max_age.count());
 }
 
+// Pages of `page` entries for a listing of `entries` (a last short or empty page ends it).
+std::uint64_t pages_of(std::uint64_t entries, std::uint64_t page) { return entries / page + 1; }
+
+// What a real run would fetch (see cache_outcome::would_fetch), from the sizes of last time.
+void estimate_sync(const sync_cache& cache, bool block, bool members, bool unsub, bool others,
+                   cache_outcome& out) {
+  std::uint64_t n = 1;  // the campaign
+  const auto size = [&](cache_set s) {
+    if (!cache[s].fetched()) out.estimate_floor = true;
+    return cache[s].server_entries;
+  };
+  if (block) {
+    out.would_fetch.emplace_back("block_list");
+    n += pages_of(size(cache_set::blocked_emails), kBlockPage);
+  }
+  if (members) {
+    out.would_fetch.emplace_back("members");
+    n += pages_of(size(cache_set::existing), kMemberPage);
+  }
+  if (unsub || others) ++n;  // the campaign list
+  if (unsub) {
+    out.would_fetch.emplace_back("unsubscribed");
+    n += pages_of(size(cache_set::unsubscribed), kMemberPage);
+  }
+  if (others) {
+    out.would_fetch.emplace_back("other_campaigns");
+    n += pages_of(size(cache_set::other_campaigns), kMemberPage);
+  }
+  out.estimated_requests = n;
+}
+
 }  // namespace
 
 sync_cache prepare_cache(api_session& api, const email_validator& validator,
@@ -193,8 +224,6 @@ sync_cache prepare_cache(api_session& api, const email_validator& validator,
     cache.account_id = api.account_id();
     cache.campaign_id = campaign_id;
   }
-  if (policy.no_sync) return cache;
-
   const std::int64_t now = epoch_now_ms();
   const bool want_block =
       needs.block_list && (stale(cache[cache_set::blocked_emails], policy, now) ||
@@ -203,6 +232,10 @@ sync_cache prepare_cache(api_session& api, const email_validator& validator,
   const bool want_unsub = needs.unsubscribed && stale(cache[cache_set::unsubscribed], policy, now);
   const bool want_others =
       needs.other_campaigns && stale(cache[cache_set::other_campaigns], policy, now);
+  if (policy.no_sync) {
+    if (want_block || want_members || want_unsub || want_others) estimate_sync(cache, want_block, want_members, want_unsub, want_others, out);
+    return cache;
+  }
   if (!(want_block || want_members || want_unsub || want_others)) return cache;
 
   fetcher f(api, validator, policy.progress);
@@ -342,6 +375,13 @@ std::string sync_section_json(const cache_outcome& out) {
     w.end_object();
   }
   w.end_array();
+  if (!out.would_fetch.empty()) {
+    w.key("would_fetch").begin_array();
+    for (const auto& g : out.would_fetch) w.value(g);
+    w.end_array();
+    w.key("estimated_requests").value(out.estimated_requests);
+    w.key("estimate_is_lower_bound").value(out.estimate_floor);
+  }
   w.end_object();
   return s;
 }

@@ -49,6 +49,13 @@ struct cache_outcome {
   std::string loaded;                 ///< "fresh", "missing", or why a file was rebuilt
   std::vector<fetch_stats> fetched;   ///< groups fetched now
   bool written = false;
+  /// With no_sync (a dry run): the groups a real run would fetch (stale or missing), and the
+  /// requests that takes, estimated from the sizes the server listed last time: pages of 100
+  /// members, 1,000 block-list entries, the campaign and the campaign list. `estimate_floor`:
+  /// some group was never fetched, so its size is unknown and the estimate is a lower bound.
+  std::vector<std::string> would_fetch;
+  std::uint64_t estimated_requests = 0;
+  bool estimate_floor = false;
 };
 
 /// The campaign's cache as the needs and policy want it: read from disk (a damaged or foreign
