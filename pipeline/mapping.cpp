@@ -350,8 +350,7 @@ std::string_view lead_mapper::repair(std::string_view v, bool& repaired) {
   return buf;
 }
 
-void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out,
-                      bool clean_text) {
+void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, bool clean_text) {
   scratch_used_ = 0;
   out.repaired_encoding = false;
   out.custom.clear();

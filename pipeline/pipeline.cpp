@@ -386,8 +386,9 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
       !is_contract_email(email.sent)) {
     r.what = outcome::invalid_email;
     r.reason = "api_rule";
-    r.detail = "the API takes only ASCII local parts of A-Z a-z 0-9 and !#$%&'*+/=?^_{|}~.- "
-               "(contract 7.1)";
+    r.detail =
+        "the API takes only ASCII local parts of A-Z a-z 0-9 and !#$%&'*+/=?^_{|}~.- "
+        "(contract 7.1)";
     r.flags = email.flags;
     rep.count_flags(email.flags);
     return false;
@@ -541,8 +542,7 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
             ? fmt::format("{}:{}: a quote opened in this row is never closed: lines {}-{} ({} "
                           "lines, every row after it) are one rejected row; if the quote is "
                           "stray, remove it or double it (\"\")",
-                          s.opts.input, s.long_span_line, s.long_span_line, s.long_span_end,
-                          lines)
+                          s.opts.input, s.long_span_line, s.long_span_line, s.long_span_end, lines)
             : fmt::format("{}:{}: {} row{} span {} lines or more (this one: lines {}-{}, {} "
                           "lines): a quoted cell holds them all; if a stray quote opened it, the "
                           "rows in between were read as that cell",

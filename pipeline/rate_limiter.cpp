@@ -55,8 +55,8 @@ rate_limiter::rule_state rate_limiter::state_of(const rate_rule& rule) const {
       1, static_cast<std::uint32_t>(std::floor(rule.limit * options_.pacing_fraction)));
   const auto fraction = std::chrono::duration<double, std::milli>(
       static_cast<double>(rule.window.count()) * options_.window_margin_fraction);
-  r.margin = std::min(duration_cast<duration>(options_.window_margin),
-                      duration_cast<duration>(fraction));
+  r.margin =
+      std::min(duration_cast<duration>(options_.window_margin), duration_cast<duration>(fraction));
   return r;
 }
 

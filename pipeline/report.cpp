@@ -131,7 +131,8 @@ std::string report::to_json() const {
     // A run that stopped before its header was mapped: the same shape, nothing mapped, so that
     // a nightly job reads mapping.fields the same way after every run.
     w.key("mapping").begin_object().key("fields").begin_object();
-    for (std::size_t f = 0; f < lead_field_count; ++f) w.key(name(static_cast<lead_field>(f))).null();
+    for (std::size_t f = 0; f < lead_field_count; ++f)
+      w.key(name(static_cast<lead_field>(f))).null();
     w.end_object();
     w.key("custom_fields").begin_array().end_array();
     w.key("ignored").begin_array().end_array();

@@ -177,12 +177,14 @@ TEST_CASE("bad flags are usage errors") {
         ("SMARTLEAD_API_KEY=k " LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe import '" +
          write("ok.csv", "email\na@acme.io\n").string() +
          "' --campaign 7 --base-url http://127.0.0.1:9/api/v1 --no-journal --no-progress "
-         "--cache-dir '" + (dir() / "cache").string() + "' --report '" + rep.string() +
-         "' >/dev/null 2>&1").c_str());
+         "--cache-dir '" +
+         (dir() / "cache").string() + "' --report '" + rep.string() + "' >/dev/null 2>&1")
+            .c_str());
     CHECK(WEXITSTATUS(status) == 3);
     const std::string report = slurp(rep);
-    CHECK(report.find("\"network\":{\"base_url\":\"http://127.0.0.1:9/api/v1\",\"campaign_id\":7") !=
-          std::string::npos);
+    CHECK(
+        report.find("\"network\":{\"base_url\":\"http://127.0.0.1:9/api/v1\",\"campaign_id\":7") !=
+        std::string::npos);
     CHECK(report.find("\"mapping\":{\"fields\":{") != std::string::npos);
   }
   // An import that could never be resumed: refused before anything starts (no server needed).
@@ -190,10 +192,11 @@ TEST_CASE("bad flags are usage errors") {
   const std::string lp = LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe import ";
   const std::string api = " --campaign 1 --base-url http://127.0.0.1:9/api/v1 --resume";
   for (const std::string& cmd :
-       {"echo email | " + lp + "-" + api, lp + "'" + write("ok.csv", "email\na@acme.io\n").string() +
-                                              "'" + api + " --no-journal"}) {
+       {"echo email | " + lp + "-" + api,
+        lp + "'" + write("ok.csv", "email\na@acme.io\n").string() + "'" + api + " --no-journal"}) {
     CAPTURE(cmd);
-    const int status = std::system(("SMARTLEAD_API_KEY=k " + cmd + " >'" + log.string() + "' 2>&1").c_str());
+    const int status =
+        std::system(("SMARTLEAD_API_KEY=k " + cmd + " >'" + log.string() + "' 2>&1").c_str());
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 2);
     CHECK(slurp(log).find("--resume") != std::string::npos);

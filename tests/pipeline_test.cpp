@@ -270,9 +270,10 @@ TEST_CASE("a NUL byte in a field is repaired in --out, --rejects and the count")
   temp_dir d;
   using namespace std::string_view_literals;
   // Short and long rows (the record check works 16 bytes at a time from 16 bytes on).
-  const std::string text = std::string("email,first name,note\na@acme.io,An\0n,x\n"
-                                       "b@acme.io,Bo,a long enough note that crosses\0 sixteen\n"
-                                       "c@acme.io,Cy,plain\nbad,N\0,y\n"sv);
+  const std::string text = std::string(
+      "email,first name,note\na@acme.io,An\0n,x\n"
+      "b@acme.io,Bo,a long enough note that crosses\0 sixteen\n"
+      "c@acme.io,Cy,plain\nbad,N\0,y\n"sv);
   run_result r = run(d, reading(d, text));
   CHECK(r.rep.outcomes()[outcome::accepted] == 3);
   CHECK(r.rep.outcomes()[outcome::invalid_email] == 1);
@@ -290,7 +291,10 @@ TEST_CASE("a quoted cell spanning 100 lines or more, or never closed, is named i
   temp_dir d;
   std::string pair = "email,title\na@acme.io,x\n";
   for (int i = 0; i < 150; ++i) {
-    pair += "r" + std::to_string(i) + "@acme.io," + (i == 0 ? "\"Sales" : i == 149 ? "VP\"" : "T") +
+    pair += "r" + std::to_string(i) + "@acme.io," +
+            (i == 0     ? "\"Sales"
+             : i == 149 ? "VP\""
+                        : "T") +
             "\n";
   }
   run_result r = run(d, reading(d, pair));

@@ -483,7 +483,8 @@ TEST_CASE("the server's X-RateLimit-Limit is compared with the configured rule")
   REQUIRE(strict.stats().adopted_rule.has_value());
   CHECK(strict.stats().adopted_rule->limit == 30);
   CHECK(strict.stats().adopted_rule->window == 10s);
-  const std::string kept = leadpipe::limit_mismatch_warning(options("60/10s").rules, strict.stats());
+  const std::string kept =
+      leadpipe::limit_mismatch_warning(options("60/10s").rules, strict.stats());
   CHECK(kept.find("the run kept to 30 per 10 s") != std::string::npos);
   for (int i = 1; i < 30; ++i) REQUIRE(strict.try_acquire(t0 + 30ms).granted);
   CHECK_FALSE(strict.try_acquire(t0 + 30ms).granted);  // 30 in the window: the server's limit

@@ -80,7 +80,10 @@ TEST_CASE("text is valid UTF-8 without NUL; append_text repairs both") {
   CHECK(out == "ok");
   out.clear();
   CHECK(u::append_text(out, "\0A\0\0caf\xE9\0"sv) == 5);
-  CHECK(out == "\xEF\xBF\xBD" "A\xEF\xBF\xBD\xEF\xBF\xBD" "caf\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(out ==
+        "\xEF\xBF\xBD"
+        "A\xEF\xBF\xBD\xEF\xBF\xBD"
+        "caf\xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK(u::is_text(out));
 }
 

@@ -74,11 +74,12 @@ TEST_CASE("block add: addresses, domains, invalid entries and repeats, for a cli
 // --block-list), and a row with neither filled still has its outcome line.
 TEST_CASE("block add: every address and domain column counts; a row without one is named") {
   live_sim s(fixture());
-  const auto r = run_leadpipe(
-      s, {"block", "add",
-          s.write("supp.csv", "Name,Email,Domain\nA,a@zz-three.io,zz-four.io\nB,,zz-five.io\n"
-                              "C,,\n,,\n"),
-          "--outcomes", "-"});
+  const auto r =
+      run_leadpipe(s, {"block", "add",
+                       s.write("supp.csv",
+                               "Name,Email,Domain\nA,a@zz-three.io,zz-four.io\nB,,zz-five.io\n"
+                               "C,,\n,,\n"),
+                       "--outcomes", "-"});
   CHECK(r.rc == 1);  // the empty row was not added
   CHECK(r.out ==
         "line,entry,outcome,reason,detail\n"
@@ -224,8 +225,8 @@ TEST_CASE("block add: a file that cannot be used still gets a report and an outc
   for (const std::string& input :
        {s.write("bad.csv", "Company,Website\nA,b.io\n"), s.file("does-not-exist.txt")}) {
     CAPTURE(input);
-    const auto r = run_leadpipe(s, {"block", "add", input, "--outcomes", s.file("o.csv"),
-                                    "--report", s.file("r.json")});
+    const auto r = run_leadpipe(
+        s, {"block", "add", input, "--outcomes", s.file("o.csv"), "--report", s.file("r.json")});
     CHECK(r.rc == 3);
     const std::string rep = slurp(s.file("r.json"));
     CHECK(rep.find(R"("command":"block add")") != std::string::npos);

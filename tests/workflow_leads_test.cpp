@@ -264,9 +264,20 @@ TEST_CASE("leads set-status: a signal stops it with exit 1; every row still has 
   rows += "b@acme.io,FOO\n";
   const std::string input = s.write("in.csv", rows);
   const std::string out = s.file("o.csv");
-  std::vector<std::string> all = {LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe", "leads", "set-status",
-                                  "--campaign", "1", input, "--outcomes", out, "--base-url",
-                                  s.url(), "--ca-file", s.ca_file(), "--rate-limit", "none"};
+  std::vector<std::string> all = {LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe",
+                                  "leads",
+                                  "set-status",
+                                  "--campaign",
+                                  "1",
+                                  input,
+                                  "--outcomes",
+                                  out,
+                                  "--base-url",
+                                  s.url(),
+                                  "--ca-file",
+                                  s.ca_file(),
+                                  "--rate-limit",
+                                  "none"};
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);

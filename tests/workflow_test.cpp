@@ -412,7 +412,8 @@ TEST_CASE("append_plain_text: tags, entities, white space and the cut") {
   // HTML 4's named references, as mail bodies write them.
   CHECK(text("caf&eacute; &hellip; it&rsquo;s &euro;5&nbsp;net &Uuml; &apos;") ==
         "caf\u00e9 \u2026 it\u2019s \u20ac5 net \u00dc '");
-  CHECK(text("&amp &eacute &verylongnamethatisnotone;") == "&amp &eacute &verylongnamethatisnotone;");
+  CHECK(text("&amp &eacute &verylongnamethatisnotone;") ==
+        "&amp &eacute &verylongnamethatisnotone;");
   CHECK(text("plain\n\n\n\nlines  here") == "plain\n\nlines here");
   CHECK(text("  ") == "");
   CHECK(text("héllo wörld", 2) == "h [...]");  // never inside a character

@@ -9,8 +9,8 @@
 
 #include "cli_common.hpp"
 #include "leadpipe/ascii.hpp"
-#include "leadpipe/email.hpp"
 #include "leadpipe/csv.hpp"
+#include "leadpipe/email.hpp"
 #include "leadpipe/paging.hpp"
 #include "leadpipe/server_sets.hpp"
 #include "leadpipe/source.hpp"
@@ -67,10 +67,10 @@ std::vector<entry_row> read_entries(const std::string& path, const email_validat
   std::vector<std::size_t> columns = list_columns(header, true);
   const bool headerless = columns.empty();
   if (headerless && header.size() > 1) {
-    throw std::runtime_error(fmt::format(
-        "{}:{}: a list needs one entry per line or a column named email, domain or "
-        "email_or_domain (the header has {} columns, none of them)",
-        path, reader->header_line(), header.size()));
+    throw std::runtime_error(
+        fmt::format("{}:{}: a list needs one entry per line or a column named email, domain or "
+                    "email_or_domain (the header has {} columns, none of them)",
+                    path, reader->header_line(), header.size()));
   }
   if (headerless) columns.push_back(0);
   const auto add = [&](std::uint64_t line, std::string_view cell, std::string_view error) {
@@ -91,7 +91,9 @@ std::vector<entry_row> read_entries(const std::string& path, const email_validat
   };
   const auto row = [&](std::span<const std::string_view> fields, std::uint64_t line,
                        std::string_view error) {
-    const auto cell = [&](std::size_t c) { return c < fields.size() ? fields[c] : std::string_view(); };
+    const auto cell = [&](std::size_t c) {
+      return c < fields.size() ? fields[c] : std::string_view();
+    };
     if (!fields.empty() && ascii::trim_blanks(fields[0]).starts_with('#')) return;
     if (!error.empty()) return add(line, cell(columns.front()), error);
     bool any = false;
@@ -112,7 +114,8 @@ std::vector<entry_row> read_entries(const std::string& path, const email_validat
   }
   csv_record rec;
   while (reader->next(rec)) {
-    row(rec.fields, rec.line, rec.error == csv_error::none ? std::string_view() : to_string(rec.error));
+    row(rec.fields, rec.line,
+        rec.error == csv_error::none ? std::string_view() : to_string(rec.error));
   }
   const byte_source& src = reader->source();
   identity.size = src.raw_bytes_read();

@@ -119,7 +119,9 @@ void check_output_paths(const cpu_flags& f) {
                {"--block-list", &f.block_list},
                {"--unsubscribed", &f.unsubscribed},
                {"--existing", &f.existing}},
-              {{"--out", &f.out}, {"--outcomes", &f.outcomes}, {"--rejects", &f.rejects},
+              {{"--out", &f.out},
+               {"--outcomes", &f.outcomes},
+               {"--rejects", &f.rejects},
                {"--report", &f.report}});
 }
 

@@ -68,7 +68,8 @@ using named_path = std::pair<const char*, const std::string*>;
 /// output (outputs are renamed into place at the end: the user's file would be replaced), and
 /// two outputs on standard output ("-"), which would interleave. Empty paths are not given.
 /// Devices and FIFOs (/dev/null) may take several outputs.
-void check_paths(std::initializer_list<named_path> inputs, std::initializer_list<named_path> outputs);
+void check_paths(std::initializer_list<named_path> inputs,
+                 std::initializer_list<named_path> outputs);
 
 void write_failed_report(const std::string& path, report& rep, std::string_view why,
                          int rc) noexcept;

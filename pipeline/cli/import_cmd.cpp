@@ -71,7 +71,8 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
   net::import_options o;
   o.cpu = to_options(a.flags);
   // Flags that cannot go together are usage errors (exit 2), found before anything starts.
-  if (a.resume && a.no_journal) throw CLI::ValidationError("--resume", "cannot go with --no-journal");
+  if (a.resume && a.no_journal)
+    throw CLI::ValidationError("--resume", "cannot go with --no-journal");
   if (a.resume && o.cpu.input == "-") {
     throw CLI::ValidationError("--resume",
                                "needs the input to be a regular file, not standard input (a "
@@ -164,9 +165,8 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
                              "run first syncs it: {}{} requests (under {} at least {})\n",
                              groups, cached.estimate_floor ? "at least " : "about ", n,
                              to_string(o.limiter.rules),
-                             progress_line::clock(std::chrono::duration<double>(
-                                                      time_to_send(o.limiter, n))
-                                                      .count()))
+                             progress_line::clock(
+                                 std::chrono::duration<double>(time_to_send(o.limiter, n)).count()))
                      .c_str(),
                  stderr);
     }

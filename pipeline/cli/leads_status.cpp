@@ -77,15 +77,15 @@ class status_setter {
     if (!check_.address(r.email, address)) return row_outcome{"invalid_email", address};
     change = workflow::change_for_word(r.status);
     if (!change) {
-      return row_outcome{"unknown_status",
-                         r.status.empty() ? std::string("no status given")
-                                          : fmt::format("'{}' is not a status word; use {}",
-                                                        r.status, workflow::settable_words())};
+      return row_outcome{"unknown_status", r.status.empty()
+                                               ? std::string("no status given")
+                                               : fmt::format("'{}' is not a status word; use {}",
+                                                             r.status, workflow::settable_words())};
     }
     if (change->action == workflow::status_action::not_settable) {
-      return row_outcome{"not_settable",
-                         fmt::format("{} is set by the server, no request can set it",
-                                     change->word)};
+      return row_outcome{
+          "not_settable",
+          fmt::format("{} is set by the server, no request can set it", change->word)};
     }
     return std::nullopt;
   }

@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -168,8 +168,8 @@ class job_lock {
   job_lock(const std::string& path, std::int64_t campaign_id) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {
-      throw std::runtime_error(fmt::format("{}: cannot create the job's lock file: {}", path,
-                                           std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("{}: cannot create the job's lock file: {}", path, std::strerror(errno)));
     }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const int e = errno;

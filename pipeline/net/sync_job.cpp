@@ -233,7 +233,8 @@ sync_cache prepare_cache(api_session& api, const email_validator& validator,
   const bool want_others =
       needs.other_campaigns && stale(cache[cache_set::other_campaigns], policy, now);
   if (policy.no_sync) {
-    if (want_block || want_members || want_unsub || want_others) estimate_sync(cache, want_block, want_members, want_unsub, want_others, out);
+    if (want_block || want_members || want_unsub || want_others)
+      estimate_sync(cache, want_block, want_members, want_unsub, want_others, out);
     return cache;
   }
   if (!(want_block || want_members || want_unsub || want_others)) return cache;
