@@ -537,7 +537,11 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       scratch_used_ = scratch_begin;
       if (n > 0) break;
       if (end_ - pos_ > options_.max_record_bytes + max_ending_crs) {
-        skip_long_record(records[0]);
+        if (const char* lf = stray_quote_line(start)) {
+          finish_first_line(records[0], start, lf, fields_begin);
+        } else {
+          skip_long_record(records[0]);
+        }
         return 1;
       }
       fill();
@@ -552,10 +556,20 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       continue;
     }
     csv_error error = csv_error::none;
-    if (s.st == status::unterminated) {
-      error = csv_error::unterminated_quote;
-    } else if (static_cast<std::size_t>(s.content_end - start) > options_.max_record_bytes) {
-      error = csv_error::record_too_long;
+    const bool too_long =
+        static_cast<std::size_t>(s.content_end - start) > options_.max_record_bytes;
+    if (s.st == status::unterminated || too_long) {
+      // A stray quote (see stray_quote_line): the row is its first line, and the lines after it
+      // are read as rows again instead of being swallowed by the quote.
+      const char* lf = too_long ? stray_quote_line(start)
+                                : static_cast<const char*>(std::memchr(
+                                      start, '\n', static_cast<std::size_t>(s.next - start)));
+      if (lf != nullptr) {
+        finish_first_line(records[n++], start, lf, fields_begin);
+        continue;
+      }
+      error = s.st == status::unterminated ? csv_error::unterminated_quote
+                                           : csv_error::record_too_long;
     } else if (field_count_ < header_.size()) {
       error = csv_error::too_few_fields;
     } else if (extra_nonempty_) {
@@ -591,6 +605,53 @@ void csv_reader::finish(csv_record& record, const scan_result& s, csv_error erro
   ignored_cells_ += record_ignored_;  // a record scanned again after a refill counts once
   pos_ = static_cast<std::size_t>(s.next - buf_.get());
   line_ += s.newlines + (s.terminated ? 1 : 0);
+}
+
+// A quote that opens a cell by mistake (a title written "Sales) makes RFC 4180 read every line
+// up to the next quote, or to the end of the input, as that cell. Such a record is taken as a
+// stray quote when it never closes (the end of the input inside the quote), or when it is longer
+// than max_record_bytes and still inside a quoted field after its first max_record_bytes bytes:
+// then its first line break (which lies inside the quote) is returned, and the record is that
+// first line alone. nullptr: no such line break, the record stays whole.
+const char* csv_reader::stray_quote_line(const char* start) const noexcept {
+  const char* const end = buf_.get() + end_;
+  const std::size_t window =
+      std::min(options_.max_record_bytes, static_cast<std::size_t>(end - start));
+  skip_state state = skip_state::field_start;
+  const char* first_lf = nullptr;
+  for (const char* p = start; p < start + window; ++p) {
+    const char c = *p;
+    switch (state) {
+      case skip_state::field_start:
+        state = c == '"' ? skip_state::quoted : (c == delimiter_ ? state : skip_state::unquoted);
+        break;
+      case skip_state::unquoted:
+        if (c == delimiter_) state = skip_state::field_start;
+        break;
+      case skip_state::quoted:
+        if (c == '"') state = skip_state::quote_seen;
+        if (c == '\n' && first_lf == nullptr) first_lf = p;
+        break;
+      case skip_state::quote_seen:
+        state = c == '"' ? skip_state::quoted
+                         : (c == delimiter_ ? skip_state::field_start : skip_state::unquoted);
+        break;
+    }
+  }
+  return state == skip_state::quoted ? first_lf : nullptr;
+}
+
+// Ends the record at `start` at its first line break `lf` as an unterminated_quote row.
+void csv_reader::finish_first_line(csv_record& record, const char* start, const char* lf,
+                                   std::size_t fields_begin) {
+  fields_.resize(fields_begin);
+  record_ignored_ = 0;
+  scan_result cut;
+  cut.st = scan_result::status::complete;
+  cut.content_end = before_cr(start, lf);
+  cut.next = lf + 1;
+  cut.terminated = true;
+  finish(record, cut, csv_error::unterminated_quote, fields_begin);
 }
 
 // The record is longer than the limit and not complete in the buffer: walk it to its true end

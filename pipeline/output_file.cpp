@@ -338,6 +338,14 @@ char* put_csv_cell(char* out, std::string_view cell, bool neutralise) noexcept {
   return put_cell_slow(out, cell, neutralise);
 }
 
+char* put_plain_csv_value(char* out, std::string_view cell) noexcept {
+  const std::size_t n = cell.size();
+  if (n == 0) return out;
+  if (cell.front() == ' ' || cell.back() == ' ') return put_cell_slow(out, cell, false);
+  std::memcpy(out, cell.data(), n);
+  return out + n;
+}
+
 char* put_plain_csv_cell(char* out, std::string_view cell) noexcept {
   const std::size_t n = cell.size();
   if (n == 0) return out;

@@ -176,7 +176,10 @@ struct cpu_pipeline::impl {
   std::uint64_t long_span_rows = 0;
   std::uint64_t long_span_line = 0;
   std::uint64_t long_span_end = 0;
-  csv_error long_span_error = csv_error::none;
+  // Rows whose quote never closes (the reader rejects each alone and reads on): how many, and
+  // the first one's line.
+  std::uint64_t unclosed_rows = 0;
+  std::uint64_t unclosed_line = 0;
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
 
   // A CR inside a record of an LF or CRLF file, in a record without quotes (so outside them):
@@ -491,8 +494,10 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         if (s.long_span_rows++ == 0) {
           s.long_span_line = rec.line;
           s.long_span_end = rec.end_line;
-          s.long_span_error = rec.error;
         }
+      }
+      if (rec.error == csv_error::unterminated_quote) [[unlikely]] {
+        if (s.unclosed_rows++ == 0) s.unclosed_line = rec.line;
       }
       bool accepted = false;
       if (rec.error != csv_error::none) {
@@ -535,20 +540,21 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         s.opts.input, s.lone_cr_rows));
     rep.warnings.push_back(s.run_warnings.back());
   }
+  if (s.unclosed_rows != 0) {
+    s.run_warnings.push_back(fmt::format(
+        "{}:{}: {} row{} open a quote that never closes (this is the first): each is rejected "
+        "alone (unterminated_quote) and the lines after it are read as rows; if the quote is "
+        "stray, remove it or double it (\"\")",
+        s.opts.input, s.unclosed_line, s.unclosed_rows, s.unclosed_rows == 1 ? "" : "s"));
+    rep.warnings.push_back(s.run_warnings.back());
+  }
   if (s.long_span_rows != 0) {
-    const std::uint64_t lines = s.long_span_end - s.long_span_line + 1;
-    s.run_warnings.push_back(
-        s.long_span_error == csv_error::unterminated_quote
-            ? fmt::format("{}:{}: a quote opened in this row is never closed: lines {}-{} ({} "
-                          "lines, every row after it) are one rejected row; if the quote is "
-                          "stray, remove it or double it (\"\")",
-                          s.opts.input, s.long_span_line, s.long_span_line, s.long_span_end, lines)
-            : fmt::format("{}:{}: {} row{} span {} lines or more (this one: lines {}-{}, {} "
-                          "lines): a quoted cell holds them all; if a stray quote opened it, the "
-                          "rows in between were read as that cell",
-                          s.opts.input, s.long_span_line, s.long_span_rows,
-                          s.long_span_rows == 1 ? "" : "s", long_span_lines + 1, s.long_span_line,
-                          s.long_span_end, lines));
+    s.run_warnings.push_back(fmt::format(
+        "{}:{}: {} row{} span {} lines or more (this one: lines {}-{}, {} lines): a quoted cell "
+        "holds them all; if a stray quote opened it, the rows in between were read as that cell",
+        s.opts.input, s.long_span_line, s.long_span_rows, s.long_span_rows == 1 ? "" : "s",
+        long_span_lines + 1, s.long_span_line, s.long_span_end,
+        s.long_span_end - s.long_span_line + 1));
     rep.warnings.push_back(s.run_warnings.back());
   }
   if (const std::uint64_t n = s.reader.ignored_cells(); n != 0) {
@@ -608,12 +614,15 @@ void csv_lead_writer::accept(const accepted_lead& a) {
   for (std::size_t f = 1; f < lead_field_count; ++f) bound += csv_cell_bound(lead.field[f].size());
   for (const custom_value& c : lead.custom) bound += csv_cell_bound(c.value.size());
   char* const start = out_.reserve(bound);
-  // The email is the sent form byte for byte, the address an import sends: a formula mark
-  // would make another valid address of "+a@x.com" (policy stage 4 allows + - = there).
+  // Every cell is the value an import sends, byte for byte: --out is made to be imported (by
+  // leadpipe or SmartLead's own upload), where a formula mark would become data ("'=1+2", "'-"
+  // for a phone left blank with a dash), and in the email it would make another valid address
+  // of "+a@x.com" (policy stage 4 allows + - = there). The files made for reading in a
+  // spreadsheet, --outcomes and --rejects, are the neutralised ones.
   char* p = put_csv_cell(start, a.sent_email, false);
   const bool plain = a.plain_cells;
   const auto put = [plain](char* at, std::string_view cell) {
-    return plain ? put_plain_csv_cell(at, cell) : put_csv_cell(at, cell);
+    return plain ? put_plain_csv_value(at, cell) : put_csv_cell(at, cell, false);
   };
   for (std::size_t f = 1; f < lead_field_count; ++f) {
     *p++ = ',';

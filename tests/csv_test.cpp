@@ -371,15 +371,28 @@ TEST_CASE("ragged rows are judged against the header; empty trailing extras are 
   CHECK(to_string(csv_error::too_many_fields) == "too many fields");
 }
 
-TEST_CASE("an unterminated quote at the end of input rejects only that record") {
-  const parsed p = parse("email,n\na@x,1\nb@x,\"never\nclosed,2\nc@x,3\n");
-  REQUIRE(p.rows.size() == 2);
-  CHECK(p.rows[0].error == csv_error::none);
-  CHECK(p.rows[1].error == csv_error::unterminated_quote);
-  CHECK(p.rows[1].line == 3);
-  CHECK(p.rows[1].end_line == 6);
-  CHECK(p.rows[1].raw == "b@x,\"never\nclosed,2\nc@x,3\n");
-  CHECK(p.rows[1].fields.empty());
+// A quote that never closes is a stray one: RFC 4180 would make the rest of the input one
+// rejected row; its own line is rejected instead, and the lines after it are rows again.
+TEST_CASE("an unterminated quote rejects only its own line; the lines after it are rows") {
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{5}}) {
+    CAPTURE(chunk);
+    const parsed p = parse("email,n\na@x,1\nb@x,\"never\r\nclosed,2\nc@x,3\n", {}, chunk);
+    REQUIRE(p.rows.size() == 4);
+    CHECK(p.rows[0].error == csv_error::none);
+    CHECK(p.rows[1].error == csv_error::unterminated_quote);
+    CHECK(p.rows[1].line == 3);
+    CHECK(p.rows[1].end_line == 3);
+    CHECK(p.rows[1].raw == "b@x,\"never");
+    CHECK(p.rows[1].fields.empty());
+    CHECK(fields(p.rows[2]) == sv{"closed", "2"});
+    CHECK(p.rows[2].line == 4);
+    CHECK(fields(p.rows[3]) == sv{"c@x", "3"});
+    CHECK(p.rows[3].line == 5);
+  }
+  // On the last line, with or without a final LF, it is that line.
+  const parsed last = parse("email,n\na@x,\"open");
+  REQUIRE(last.rows.size() == 1);
+  CHECK(last.rows[0].error == csv_error::unterminated_quote);
   CHECK(parse("email,n\na@x,\"ok\"").rows.at(0).error == csv_error::none);  // no final LF
 }
 
@@ -638,6 +651,42 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
         --content_end;
       }
     }
+    // A stray quote: a data row that never closes its quote, or longer than max_record and
+    // still inside a quoted field after its first max_record bytes, is its first line alone.
+    bool stray = false;
+    if (have_header && (unterminated || content_end - start > max_record)) {
+      std::size_t lf = std::string_view::npos;
+      if (content_end - start > max_record) {
+        enum class q { field_start, unquoted, quoted, quote_seen } qs = q::field_start;
+        std::size_t first_lf = std::string_view::npos;
+        for (std::size_t k = start; k < start + max_record; ++k) {
+          const char c = s[k];
+          if (qs == q::field_start) {
+            qs = c == '"' ? q::quoted : (c == d ? q::field_start : q::unquoted);
+          } else if (qs == q::unquoted) {
+            if (c == d) qs = q::field_start;
+          } else if (qs == q::quoted) {
+            if (c == '"') qs = q::quote_seen;
+            if (c == '\n' && first_lf == std::string_view::npos) first_lf = k;
+          } else {
+            qs = c == '"' ? q::quoted : (c == d ? q::field_start : q::unquoted);
+          }
+        }
+        if (qs == q::quoted) lf = first_lf;
+      } else {
+        lf = s.find('\n', start);
+      }
+      if (lf != std::string_view::npos) {
+        stray = true;
+        content_end = lf;
+        for (int k = 0; k < 2 && content_end > start && s[content_end - 1] == '\r'; ++k) {
+          --content_end;
+        }
+        i = lf;
+        terminated = true;
+        newlines = 0;
+      }
+    }
     if (terminated) ++i;
     const std::uint64_t first_line = line;
     line += newlines + (terminated ? 1 : 0);
@@ -669,7 +718,7 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
     r.raw = std::string(s.substr(start, kept));
     r.raw_truncated = kept < length;
     const std::size_t h = out.header.size();
-    if (unterminated) {
+    if (unterminated || stray) {
       r.error = csv_error::unterminated_quote;
     } else if (length > max_record) {
       r.error = csv_error::record_too_long;
@@ -703,11 +752,12 @@ TEST_CASE("every chunk size gives the same records as one big chunk") {
     o.max_record_bytes = max_record;
     o.max_raw_bytes = 40;
     const parsed whole = parse(tricky, o);
-    REQUIRE(whole.rows.size() == 10);
+    REQUIRE(whole.rows.size() == 11);
     CHECK(whole.header == sv{"email", "na;me", "c"});
     CHECK(whole.rows[7].error ==
           (max_record == 200 ? csv_error::record_too_long : csv_error::none));
     CHECK(whole.rows[9].error == csv_error::unterminated_quote);
+    CHECK(whole.rows[10].error == csv_error::too_few_fields);  // the line after it: a row again
     const std::string packed = leadpipe::test::gzip(tricky);
     for (const std::size_t chunk : std::array<std::size_t, 9>{1, 2, 3, 5, 7, 11, 13, 64, 333}) {
       CAPTURE(max_record);
@@ -823,4 +873,31 @@ TEST_CASE("a batch ends where the buffer must be refilled, never empty before th
   CHECK(sizes.size() > 1);  // the reader does not hold the whole input at once
   for (const std::size_t n : sizes) CHECK(n > 0);
   CHECK(p == parse(text, o));
+}
+
+// A quote that closes much later: within max_record_bytes it is a (long) multi-line cell, as
+// RFC 4180 says; a record longer than that, still inside the quote after max_record_bytes, is
+// a stray quote and only its first line is rejected.
+TEST_CASE("a record over the limit inside a quote is cut at its first line") {
+  csv_options o;
+  o.max_record_bytes = 64;
+  std::string text = "email,title\na@x,\"Sales\n";
+  for (int i = 0; i < 10; ++i) text += "r" + std::to_string(i) + "@x,T\n";
+  text += "z@x,VP\"\nlast@x,ok\n";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+    CAPTURE(chunk);
+    const parsed p = parse(text, o, chunk);
+    REQUIRE(p.rows.size() == 13);
+    CHECK(p.rows[0].error == csv_error::unterminated_quote);
+    CHECK(p.rows[0].raw == "a@x,\"Sales");
+    CHECK(fields(p.rows[1]) == sv{"r0@x", "T"});
+    CHECK(fields(p.rows[11]) == sv{"z@x", "VP\""});  // a quote inside an unquoted cell is data
+    CHECK(fields(p.rows[12]) == sv{"last@x", "ok"});
+    CHECK(p == reference(text, ',', 64, std::size_t{16} << 10));
+  }
+  // Short enough: one multi-line cell, as the standard reads it.
+  o.max_record_bytes = 1 << 20;
+  const parsed whole = parse(text, o);
+  REQUIRE(whole.rows.size() == 2);
+  CHECK(whole.rows[0].end_line == 13);
 }

@@ -183,6 +183,9 @@ class csv_reader {
   void reset_batch() noexcept;
   void finish(csv_record& record, const scan_result& s, csv_error error, std::size_t fields_begin);
   void skip_long_record(csv_record& record);
+  [[nodiscard]] const char* stray_quote_line(const char* start) const noexcept;
+  void finish_first_line(csv_record& record, const char* start, const char* lf,
+                         std::size_t fields_begin);
   [[nodiscard]] const char* skip_scan(const char* p, skip_state& state, std::uint64_t& newlines);
 
   byte_source source_;

@@ -131,6 +131,11 @@ char* put_csv_cell(char* out, std::string_view cell, bool neutralise = true) noe
 /// check, so most cells are a plain copy. Same output, same room needed. Thread-safe.
 char* put_plain_csv_cell(char* out, std::string_view cell) noexcept;
 
+/// put_csv_cell() without neutralise for a cell known to hold no comma, quote, CR or LF (an
+/// unquoted field of a comma-separated record): a plain copy, quoted only when it starts or ends
+/// with a space. Thread-safe.
+char* put_plain_csv_value(char* out, std::string_view cell) noexcept;
+
 /// True when `cell` would be run as a formula by a spreadsheet (see append_csv_cell).
 [[nodiscard]] bool looks_like_formula(std::string_view cell) noexcept;
 
