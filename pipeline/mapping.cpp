@@ -293,11 +293,21 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
     } else if (trim_blanks(header[i]).empty()) {
       m.ignored_columns.push_back(col);
       m.warnings.push_back(fmt::format("column {} has no header name: ignored", i + 1));
-    } else if (m.custom_columns.size() >= max_custom_fields) {
+    } else if (const auto f = lead_field_from_name(header[i]);
+               f && name(*f) == header[i] &&
+               m.field_column[static_cast<std::size_t>(*f)] != column_mapping::none) {
+      // "email" next to the "Email" that is mapped: a custom field named exactly like a lead
+      // field would be shadowed by it ({{email}} is the lead field) and would repeat that name
+      // in --out's header, which no CSV reader can then tell apart.
       m.ignored_columns.push_back(col);
-      m.warnings.push_back(fmt::format("column {} '{}': over the limit of {} custom fields per "
-                                       "lead: ignored", i + 1, header[i], max_custom_fields));
+      m.warnings.push_back(fmt::format(
+          "column {} '{}' is named like the lead field {}, which column {} '{}' fills: ignored "
+          "(--map {}={} takes this one instead)",
+          i + 1, header[i], name(*f), m.field_column[static_cast<std::size_t>(*f)] + 1,
+          header[m.field_column[static_cast<std::size_t>(*f)]], name(*f), header[i]));
     } else {
+      // Every other column is a custom field; the API's limit of max_custom_fields is per lead,
+      // on its non-empty cells, and lead_mapper::map() keeps to it.
       m.custom_columns.push_back(col);
     }
   }
@@ -367,9 +377,15 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, 
       out.field[f] = clean(cell(col), clean_text, out.repaired_encoding);
     }
   }
+  out.custom_dropped = 0;
   for (std::uint32_t col : mapping_.custom_columns) {
     std::string_view v = clean(cell(col), clean_text, out.repaired_encoding);
-    if (!v.empty()) out.custom.push_back({mapping_.header[col], v});
+    if (v.empty()) continue;
+    if (out.custom.size() == max_custom_fields) {
+      ++out.custom_dropped;  // the API takes max_custom_fields per lead: the first ones are kept
+      continue;
+    }
+    out.custom.push_back({mapping_.header[col], v});
   }
 }
 

@@ -180,6 +180,9 @@ struct cpu_pipeline::impl {
   // the first one's line.
   std::uint64_t unclosed_rows = 0;
   std::uint64_t unclosed_line = 0;
+  // Accepted leads with more non-empty custom cells than the API takes: how many, the first.
+  std::uint64_t capped_leads = 0;
+  std::uint64_t capped_line = 0;
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
 
   // A CR inside a record of an LF or CRLF file, in a record without quotes (so outside them):
@@ -429,6 +432,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     r.detail = detail;
   }
   if (clean_text) mapper.map(rec.fields, lead, true);
+  if (lead.custom_dropped != 0 && capped_leads++ == 0) capped_line = rec.line;
   return true;
 }
 
@@ -538,6 +542,14 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         "of a cell, although a spreadsheet would start a new row there (see --rejects for "
         "rows it made too long)",
         s.opts.input, s.lone_cr_rows));
+    rep.warnings.push_back(s.run_warnings.back());
+  }
+  if (s.capped_leads != 0) {
+    s.run_warnings.push_back(fmt::format(
+        "{}:{}: {} lead{} had more than {} non-empty custom fields, the API's limit per lead "
+        "(this is the first): the first {}, in column order, were kept",
+        s.opts.input, s.capped_line, s.capped_leads, s.capped_leads == 1 ? "" : "s",
+        max_custom_fields, max_custom_fields));
     rep.warnings.push_back(s.run_warnings.back());
   }
   if (s.unclosed_rows != 0) {

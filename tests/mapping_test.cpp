@@ -173,13 +173,48 @@ TEST_CASE("header names lose the blanks around them; case and inner spaces stay"
   CHECK(msg == "duplicate header name 'Title' in columns 2 and 3");
 }
 
-TEST_CASE("blank header names are ignored and the custom field cap holds") {
+// The API's limit of 200 custom fields is per lead, on its non-empty cells: every column is
+// kept, and a lead keeps its first 200 filled ones (a sparse 300-column export loses nothing).
+TEST_CASE("blank header names are ignored; the custom field cap is per lead") {
   std::vector<std::string> header{"Email", ""};
   for (int i = 0; i < 205; ++i) header.push_back("c" + std::to_string(i));
   auto m = must_map(header);
-  CHECK(m.custom_columns.size() == max_custom_fields);
-  CHECK(m.ignored_columns.size() == 1 + 5);
-  CHECK(m.warnings.size() == 6);
+  CHECK(m.custom_columns.size() == 205);
+  CHECK(m.ignored_columns.size() == 1);
+  CHECK(m.warnings.size() == 1);
+  lead_mapper mapper(m);
+  lead_view v;
+  std::vector<std::string_view> sparse(header.size());
+  sparse[0] = "a@x.io";
+  sparse[200] = "x";
+  sparse[206] = "y";  // columns past the 200th are kept while the lead has room
+  mapper.map(sparse, v);
+  REQUIRE(v.custom.size() == 2);
+  CHECK(v.custom[1].key == "c204");
+  CHECK(v.custom_dropped == 0);
+  std::vector<std::string_view> full(header.size(), "v");
+  full[1] = {};
+  mapper.map(full, v);
+  CHECK(v.custom.size() == max_custom_fields);
+  CHECK(v.custom.back().key == "c199");
+  CHECK(v.custom_dropped == 5);
+}
+
+TEST_CASE("a column named exactly like a lead field that another column fills is ignored") {
+  auto m = must_map({"Email", "email", "First Name", "first_name", "Notes"});
+  CHECK(mapped(m, lead_field::email) == "Email");
+  CHECK(mapped(m, lead_field::first_name) == "First Name");
+  REQUIRE(m.custom_columns.size() == 1);
+  CHECK(m.header[m.custom_columns[0]] == "Notes");
+  CHECK(m.ignored_columns.size() == 2);
+  REQUIRE(m.warnings.size() == 2);
+  CHECK(m.warnings[0] == "column 2 'email' is named like the lead field email, which column 1 "
+                         "'Email' fills: ignored (--map email=email takes this one instead)");
+  // Unmapped on purpose: the column is then an ordinary custom field.
+  mapping_options o;
+  o.overrides.emplace_back(lead_field::first_name, "");
+  auto u = must_map({"Email", "first_name"}, o);
+  REQUIRE(u.custom_columns.size() == 1);
 }
 
 TEST_CASE("lead_mapper keeps the email raw, trims and repairs others, drops empty customs") {

@@ -316,6 +316,26 @@ TEST_CASE("a quoted cell spanning 100 lines or more, or a quote never closed, is
   CHECK_FALSE(has(ok, "span"));
 }
 
+TEST_CASE("a lead with more than 200 filled custom fields keeps the first 200, with a warning") {
+  temp_dir d;
+  std::string header = "email";
+  std::string full = "a@acme.io";
+  std::string sparse = "b@acme.io";
+  for (int i = 0; i < 203; ++i) {
+    header += ",c" + std::to_string(i);
+    full += ",v";
+    sparse += i == 202 ? ",w" : ",";
+  }
+  run_result r = run(d, reading(d, header + "\n" + full + "\n" + sparse + "\n"));
+  CHECK(r.rep.outcomes()[outcome::accepted] == 2);
+  CHECK(std::any_of(r.rep.warnings.begin(), r.rep.warnings.end(), [](const std::string& w) {
+    return w.find(":2: 1 lead had more than 200 non-empty custom fields") != std::string::npos;
+  }));
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[2].ends_with(",w"));  // the 203rd column, the one cell of a sparse lead, is kept
+}
+
 // Rows are handled in batches with their dedup and filter probes prefetched, and the dedup map is
 // sized once after 65,536 rows: across batches and past that point the first row still wins,
 // each duplicate names it, and the map is not doubled near the end.

@@ -95,6 +95,8 @@ struct lead_view {
   /// True when invalid UTF-8 or a NUL byte in some field other than the email was replaced by
   /// U+FFFD.
   bool repaired_encoding = false;
+  /// Non-empty custom cells past the first max_custom_fields, left out (the API's limit).
+  std::uint32_t custom_dropped = 0;
   [[nodiscard]] std::string_view get(lead_field f) const {
     return field[static_cast<std::size_t>(f)];
   }
