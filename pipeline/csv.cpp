@@ -369,23 +369,29 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
   }
 }
 
-// Excel writes "sep=;" as the first line of some exports to name the delimiter. Such a line is
-// skipped; its delimiter is used unless one was given.
+// Excel writes "sep=;" as the first line of some exports to name the delimiter (and a tool that
+// quotes every cell writes it quoted: "\"sep=;\""). Such a line is skipped; its delimiter is used
+// unless one was given.
 csv_reader::sep_hint csv_reader::read_sep_line() {
   const char* const p = buf_.get() + pos_;
   const std::size_t have = end_ - pos_;
+  if (have == 0) return eof_ ? sep_hint::none : sep_hint::need_more;
+  const std::size_t quoted = p[0] == '"' ? 1 : 0;
   constexpr std::string_view prefix = "sep=";
-  const std::size_t look = std::min(have, prefix.size());
+  const std::size_t look = std::min(have - quoted, prefix.size());
   for (std::size_t i = 0; i < look; ++i) {
-    const char c = (p[i] >= 'A' && p[i] <= 'Z') ? static_cast<char>(p[i] | 0x20) : p[i];
-    if (c != prefix[i]) return sep_hint::none;
+    const char c = p[quoted + i];
+    if (((c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c) != prefix[i]) {
+      return sep_hint::none;
+    }
   }
-  // "sep=X" then LF, CR LF, CR CR LF or the end of input.
-  std::size_t n = prefix.size() + 1;
+  // "sep=X" (or "\"sep=X\"") then LF, CR LF, CR CR LF or the end of input.
+  std::size_t n = quoted + prefix.size() + 1 + quoted;
   if (have < n + max_ending_crs + 1 && !eof_) return sep_hint::need_more;
   if (have < n) return sep_hint::none;
-  const char d = p[prefix.size()];
+  const char d = p[quoted + prefix.size()];
   if (d == '"' || d == '\n' || d == '\r') return sep_hint::none;
+  if (quoted != 0 && p[n - 1] != '"') return sep_hint::none;
   for (std::size_t crs = 0; crs < max_ending_crs && n < have && p[n] == '\r'; ++crs) ++n;
   if (n < have && p[n] != '\n') return sep_hint::none;
   if (n < have) ++n;

@@ -310,8 +310,13 @@ TEST_CASE("a lone CR stays data when the first line ends with LF or CRLF") {
 }
 
 TEST_CASE("an Excel sep= first line names the delimiter and is not the header") {
-  for (const std::string eol : {"\n", "\r\n", "\r"}) {
-    const std::string text = "SEP=;" + eol + "Email;Name,Title" + eol + "a@x.io;Lee, Ann" + eol;
+  for (const std::string eol : {"\n", "\r\n", "\r", "\"\n", "\"\r\n"}) {
+    // The last two: the hint line quoted as a cell ("\"sep=;\""), as tools that quote every
+    // cell write it.
+    const bool quoted = eol.front() == '"';
+    const std::string end = quoted ? eol.substr(1) : eol;
+    const std::string text = std::string(quoted ? "\"" : "") + "SEP=;" + eol + "Email;Name,Title" +
+                             end + "a@x.io;Lee, Ann" + end;
     for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
       CAPTURE(chunk);
       csv_reader reader = open_reader(text, {}, chunk);
@@ -333,7 +338,8 @@ TEST_CASE("an Excel sep= first line names the delimiter and is not the header") 
   CHECK(given.delimiter() == ',');
   CHECK(given.header() == sv{"Email", "Name"});
   // Anything else on the first line is an ordinary header.
-  for (const std::string text : {"sep=;x\na\n", "sep\na\n", "sep=\"\na\n", "separator,email\n"}) {
+  for (const std::string text : {"sep=;x\na\n", "sep\na\n", "sep=\"\na\n", "separator,email\n",
+                                 "\"sep=;\"x\na\n", "\"sep=;x\"\na\n"}) {
     CAPTURE(text);
     csv_reader reader = open_reader(text, {}, 1);
     CHECK(reader.sep_line() == 0);
