@@ -412,6 +412,7 @@ csv_reader::delimiter_choice csv_reader::choose_delimiter() {
       fixed != nullptr ? std::span<const char>(fixed, 1) : std::span<const char>(candidates);
   delimiter_choice choice;
   std::size_t best_count = 0;
+  bool best_usable = false;
   for (const char d : tries) {
     reset_batch();
     const scan_result s = scan(buf_.get() + pos_, d);
@@ -431,9 +432,12 @@ csv_reader::delimiter_choice csv_reader::choose_delimiter() {
       choice.too_long = true;
       continue;
     }
-    if (s.st == scan_result::status::complete && field_count_ > best_count) {
+    if (s.st != scan_result::status::complete) continue;
+    const bool usable = !options_.header_usable || options_.header_usable(fields_);
+    if ((usable && !best_usable) || (usable == best_usable && field_count_ > best_count)) {
       choice.delimiter = d;
       best_count = field_count_;
+      best_usable = usable;
     }
   }
   return choice;

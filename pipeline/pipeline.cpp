@@ -224,7 +224,13 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   if (const auto size = src.raw_size()) rep.input.size = *size;
   rep.input.encoding = src.encoding();
   rep.input.gzip = src.compressed();
-  auto reader = csv_reader::open(std::move(src), opts.csv, &message);
+  csv_options csv = opts.csv;
+  // A delimiter under which the header has an email column wins the detection.
+  csv.header_usable = [&opts](std::span<const std::string_view> fields) {
+    const std::vector<std::string> header(fields.begin(), fields.end());
+    return map_columns(header, opts.mapping, nullptr).has_value();
+  };
+  auto reader = csv_reader::open(std::move(src), csv, &message);
   if (!reader) throw std::runtime_error(message);
   const std::size_t warnings_before = rep.warnings.size();
   mapping_options how = opts.mapping;

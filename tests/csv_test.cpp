@@ -208,6 +208,15 @@ TEST_CASE("each delimiter is detected from the header, or taken as given") {
   CHECK(parse("\"a,b\";c\n1;2\n").delimiter == ';');    // commas inside quotes do not count
   const parsed given = parse("a;b,c\n1;2,3\n", {.delimiter = ';'});
   CHECK(given.header == sv{"a", "b,c"});
+  // The caller's test of a usable header (here: a field named Email) beats the counts.
+  csv_options o;
+  o.header_usable = [](std::span<const std::string_view> f) {
+    return std::find(f.begin(), f.end(), "Email") != f.end();
+  };
+  CHECK(parse("Email;Company, Inc\n1;2\n", o).delimiter == ';');            // a tie
+  CHECK(parse("Email;Name, First, Middle\n1;2\n", o).delimiter == ';');     // fewer fields
+  CHECK(parse("Email,Company; Inc\n1,2\n", o).delimiter == ',');
+  CHECK(parse("Mail;Company, Inc\n1;2\n", o).delimiter == ',');  // none usable: the counts
 }
 
 TEST_CASE("a delimiter whose quote runs away does not stop detection") {

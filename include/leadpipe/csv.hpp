@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -56,8 +57,13 @@ enum class csv_errc {
 struct csv_options {
   /// Field delimiter; 0 detects it from the header line among ',', ';', TAB and '|': the one that
   /// splits the header into the most fields (ties go in that order; ',' when none occurs). A
-  /// candidate under which a quote in the header never closes is passed over.
+  /// candidate under which a quote in the header never closes is passed over. With
+  /// `header_usable`, a candidate whose split it accepts wins over one it refuses, whatever the
+  /// counts ("Email;Company, Inc" splits into two fields either way; only ';' finds the email).
   char delimiter = 0;
+  /// Optional: whether a header, split by a candidate delimiter, is one the caller can use (it
+  /// has an email column, say). Called at open only.
+  std::function<bool(std::span<const std::string_view>)> header_usable = {};
   /// A record whose text (line ending excluded) is longer is rejected as record_too_long and
   /// skipped to its true end in constant memory. The reader holds two buffers of this plus
   /// 256 KiB each. Between 1 and 2^30.
