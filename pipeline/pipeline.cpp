@@ -387,6 +387,13 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     r.what = email.reason == email_reason::empty ? outcome::missing_email : outcome::invalid_email;
     r.reason = code(email.reason);
     r.detail = describe(email.reason);
+    // A cell that only the repairs emptied ("Ann Lee <>", "''", "mailto:") held something:
+    // not missing, but no address either.
+    if (email.reason == email_reason::empty && !utf8::trim_space(c.cell).empty()) [[unlikely]] {
+      r.what = outcome::invalid_email;
+      r.reason = "no_address";
+      r.detail = "nothing is left once the display name, quotes or mailto: are taken off";
+    }
     return false;
   }
   r.email = email.sent;

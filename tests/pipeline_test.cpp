@@ -336,6 +336,15 @@ TEST_CASE("a lead with more than 200 filled custom fields keeps the first 200, w
   CHECK(out[2].ends_with(",w"));  // the 203rd column, the one cell of a sparse lead, is kept
 }
 
+TEST_CASE("a cell the repairs empty is invalid (no_address); a blank one is missing") {
+  temp_dir d;
+  run_result r = run(d, reading(d, "email,n\n\"Ann Lee <>\",1\n\"''\",2\nmailto:,3\n,4\n"
+                                   " \xE2\x80\x8B ,5\n"));
+  CHECK(r.rep.outcomes()[outcome::invalid_email] == 3);
+  CHECK(r.rep.outcomes()[outcome::missing_email] == 2);
+  CHECK(r.outcomes.find("Ann Lee <>,invalid_email,no_address,") != std::string::npos);
+}
+
 // Rows are handled in batches with their dedup and filter probes prefetched, and the dedup map is
 // sized once after 65,536 rows: across batches and past that point the first row still wins,
 // each duplicate names it, and the map is not doubled near the end.
