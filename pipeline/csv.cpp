@@ -578,8 +578,8 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
         finish_first_line(records[n++], start, lf, fields_begin);
         continue;
       }
-      error = s.st == status::unterminated ? csv_error::unterminated_quote
-                                           : csv_error::record_too_long;
+      error =
+          s.st == status::unterminated ? csv_error::unterminated_quote : csv_error::record_too_long;
     } else if (field_count_ < header_.size()) {
       error = csv_error::too_few_fields;
     } else if (extra_nonempty_) {

@@ -549,56 +549,55 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   rep.set_blank_lines(s.reader.blank_lines());
   rep.input.size = s.reader.source().raw_bytes_read();
   rep.input.xxh3_128 = s.reader.source().raw_digest();
+  // A warning of the run: printed at its end (closing()) and kept in the report.
+  const auto warn = [&](std::string w) {
+    s.run_warnings.push_back(w);
+    rep.warnings.push_back(std::move(w));
+  };
   if (s.lone_cr_rows != 0 && !s.reader.cr_line_endings()) {
-    s.run_warnings.push_back(fmt::format(
+    warn(fmt::format(
         "{}: {} rows hold a CR that is not part of a line ending, outside quotes: read as part "
         "of a cell, although a spreadsheet would start a new row there (see --rejects for "
         "rows it made too long)",
         s.opts.input, s.lone_cr_rows));
-    rep.warnings.push_back(s.run_warnings.back());
   }
   if (s.capped_leads != 0) {
-    s.run_warnings.push_back(fmt::format(
+    warn(fmt::format(
         "{}:{}: {} lead{} had more than {} non-empty custom fields, the API's limit per lead "
         "(this is the first): the first {}, in column order, were kept",
         s.opts.input, s.capped_line, s.capped_leads, s.capped_leads == 1 ? "" : "s",
         max_custom_fields, max_custom_fields));
-    rep.warnings.push_back(s.run_warnings.back());
   }
   if (s.unclosed_rows != 0) {
-    s.run_warnings.push_back(fmt::format(
+    warn(fmt::format(
         "{}:{}: {} row{} open a quote that never closes (this is the first): each is rejected "
         "alone (unterminated_quote) and the lines after it are read as rows; if the quote is "
         "stray, remove it or double it (\"\")",
         s.opts.input, s.unclosed_line, s.unclosed_rows, s.unclosed_rows == 1 ? "" : "s"));
-    rep.warnings.push_back(s.run_warnings.back());
   }
   if (s.long_span_rows != 0) {
-    s.run_warnings.push_back(fmt::format(
+    warn(fmt::format(
         "{}:{}: {} row{} span {} lines or more (this one: lines {}-{}, {} lines): a quoted cell "
         "holds them all; if a stray quote opened it, the rows in between were read as that cell",
         s.opts.input, s.long_span_line, s.long_span_rows, s.long_span_rows == 1 ? "" : "s",
         long_span_lines + 1, s.long_span_line, s.long_span_end,
         s.long_span_end - s.long_span_line + 1));
-    rep.warnings.push_back(s.run_warnings.back());
   }
   if (const std::uint64_t n = s.reader.ignored_cells(); n != 0) {
-    s.run_warnings.push_back(fmt::format(
+    warn(fmt::format(
         "{}: {} cells under the header's unnamed last column{} were ignored (name the column "
         "to keep them as a custom field)",
         s.opts.input, n, s.reader.unnamed_trailing_columns() > 1 ? "s" : ""));
-    rep.warnings.push_back(s.run_warnings.back());
   }
   if (s.non_utf8_rows != 0 && s.reader.source().encoding() == "utf-8") {
     // --encoding auto only looks at the first MiB: past that it cannot help.
     const bool automatic = s.opts.source.encoding == "auto";
-    s.run_warnings.push_back(fmt::format(
+    warn(fmt::format(
         "{}: {} rows held bytes that are not UTF-8 (replaced by U+FFFD; an email cell holding "
         "them is rejected as bad_encoding); if the file was saved by a Windows spreadsheet, "
         "--encoding windows-1252{} reads it as such",
         s.opts.input, s.non_utf8_rows,
         automatic ? " (--encoding auto saw only UTF-8 in the first MiB)" : " or --encoding auto"));
-    rep.warnings.push_back(s.run_warnings.back());
   }
   for (auto& st : rep.sets) {
     if (st.name == "existing") st.bytes = table_bytes(s.sets.existing);

@@ -225,12 +225,18 @@ input_identity read_list(const std::string& path,
     emit(rec.fields, rec.line,
          rec.error == csv_error::none ? std::string_view() : to_string(rec.error));
   }
-  const byte_source& src = reader->source();
+  return identity_of(path, *reader);
+}
+
+input_identity identity_of(const std::string& path, const csv_reader& reader) {
+  input_identity id;
+  id.path = path;
+  const byte_source& src = reader.source();
   id.size = src.raw_bytes_read();
   id.xxh3_128 = src.raw_digest();
   id.gzip = src.compressed();
   id.encoding = src.encoding();
-  id.delimiter = reader->delimiter();
+  id.delimiter = reader.delimiter();
   return id;
 }
 

@@ -213,8 +213,8 @@ TEST_CASE("each delimiter is detected from the header, or taken as given") {
   o.header_usable = [](std::span<const std::string_view> f) {
     return std::find(f.begin(), f.end(), "Email") != f.end();
   };
-  CHECK(parse("Email;Company, Inc\n1;2\n", o).delimiter == ';');            // a tie
-  CHECK(parse("Email;Name, First, Middle\n1;2\n", o).delimiter == ';');     // fewer fields
+  CHECK(parse("Email;Company, Inc\n1;2\n", o).delimiter == ';');         // a tie
+  CHECK(parse("Email;Name, First, Middle\n1;2\n", o).delimiter == ';');  // fewer fields
   CHECK(parse("Email,Company; Inc\n1,2\n", o).delimiter == ',');
   CHECK(parse("Mail;Company, Inc\n1;2\n", o).delimiter == ',');  // none usable: the counts
 }

@@ -367,9 +367,11 @@ TEST_CASE("no-break and zero-width spaces in header names do not hide a column")
 TEST_CASE("--out writes every value exactly as sent, even when it starts like a formula") {
   const fs::path out = dir() / "out.csv";
   const fs::path again = dir() / "again.csv";
-  const auto r = validate(write("formula-email.csv", "Email,Phone,Notes\n+a@acme.io,-,=1+1\n"
-                                                     "-b@acme.io,x,\"-3,5\"\n=bad,x,y\n"),
-                          "--out '" + out.string() + "' --rejects '" + (dir() / "rej.csv").string() + "'");
+  const auto r =
+      validate(write("formula-email.csv",
+                     "Email,Phone,Notes\n+a@acme.io,-,=1+1\n"
+                     "-b@acme.io,x,\"-3,5\"\n=bad,x,y\n"),
+               "--out '" + out.string() + "' --rejects '" + (dir() / "rej.csv").string() + "'");
   CHECK(r.rc == 0);
   const std::string text = slurp(out);
   CHECK(text.find("\n+a@acme.io,,,-,,,,,,=1+1\n") != std::string::npos);

@@ -208,8 +208,9 @@ TEST_CASE("a column named exactly like a lead field that another column fills is
   CHECK(m.header[m.custom_columns[0]] == "Notes");
   CHECK(m.ignored_columns.size() == 2);
   REQUIRE(m.warnings.size() == 2);
-  CHECK(m.warnings[0] == "column 2 'email' is named like the lead field email, which column 1 "
-                         "'Email' fills: ignored (--map email=email takes this one instead)");
+  CHECK(m.warnings[0] ==
+        "column 2 'email' is named like the lead field email, which column 1 "
+        "'Email' fills: ignored (--map email=email takes this one instead)");
   // Unmapped on purpose: the column is then an ordinary custom field.
   mapping_options o;
   o.overrides.emplace_back(lead_field::first_name, "");

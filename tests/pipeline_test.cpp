@@ -287,7 +287,8 @@ TEST_CASE("a NUL byte in a field is repaired in --out, --rejects and the count")
 }
 
 // A stray quote makes one row of the rows after it (RFC 4180 says so): the run says where.
-TEST_CASE("a quoted cell spanning 100 lines or more, or a quote never closed, is named in a warning") {
+TEST_CASE(
+    "a quoted cell spanning 100 lines or more, or a quote never closed, is named in a warning") {
   temp_dir d;
   std::string pair = "email,title\na@acme.io,x\n";
   for (int i = 0; i < 150; ++i) {
@@ -338,8 +339,9 @@ TEST_CASE("a lead with more than 200 filled custom fields keeps the first 200, w
 
 TEST_CASE("a cell the repairs empty is invalid (no_address); a blank one is missing") {
   temp_dir d;
-  run_result r = run(d, reading(d, "email,n\n\"Ann Lee <>\",1\n\"''\",2\nmailto:,3\n,4\n"
-                                   " \xE2\x80\x8B ,5\n"));
+  run_result r = run(d, reading(d,
+                                "email,n\n\"Ann Lee <>\",1\n\"''\",2\nmailto:,3\n,4\n"
+                                " \xE2\x80\x8B ,5\n"));
   CHECK(r.rep.outcomes()[outcome::invalid_email] == 3);
   CHECK(r.rep.outcomes()[outcome::missing_email] == 2);
   CHECK(r.outcomes.find("Ann Lee <>,invalid_email,no_address,") != std::string::npos);

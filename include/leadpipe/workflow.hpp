@@ -19,6 +19,10 @@
 #include "leadpipe/email.hpp"
 #include "leadpipe/report.hpp"
 
+namespace leadpipe {
+class csv_reader;
+}  // namespace leadpipe
+
 namespace leadpipe::workflow {
 
 // ---- Status words (§11.2) --------------------------------------------------------------------
@@ -105,6 +109,10 @@ struct list_row {
   std::span<const std::string_view> cells;  ///< one per wanted column ("" when missing)
   std::string_view error;                   ///< the CSV problem of a malformed row, else empty
 };
+
+/// The identity of an input `reader` has read to its end (path, size, hash, gzip, encoding,
+/// delimiter), for the report. Thread-safe.
+[[nodiscard]] input_identity identity_of(const std::string& path, const csv_reader& reader);
 
 /// Reads a list input from `path` ("-" = standard input; gzip, byte-order marks and UTF-16 are
 /// handled by byte_source): either a CSV whose header names every wanted column (`columns[i]`

@@ -117,12 +117,7 @@ std::vector<entry_row> read_entries(const std::string& path, const email_validat
     row(rec.fields, rec.line,
         rec.error == csv_error::none ? std::string_view() : to_string(rec.error));
   }
-  const byte_source& src = reader->source();
-  identity.size = src.raw_bytes_read();
-  identity.xxh3_128 = src.raw_digest();
-  identity.gzip = src.compressed();
-  identity.encoding = src.encoding();
-  identity.delimiter = reader->delimiter();
+  identity = workflow::identity_of(path, *reader);
   return rows;
 }
 
