@@ -161,7 +161,8 @@ bool entry_checker::address(std::string_view raw, std::string& out) {
 
 input_identity read_list(const std::string& path,
                          std::span<const std::span<const std::string_view>> columns,
-                         const std::function<void(const list_row&)>& on_row) {
+                         const std::function<void(const list_row&)>& on_row,
+                         std::vector<std::string>* warnings) {
   input_identity id;
   id.path = path;
   std::string message;
@@ -175,14 +176,21 @@ input_identity read_list(const std::string& path,
   std::vector<std::size_t> index(columns.size(), none);
   std::size_t matched = 0;
   for (std::size_t i = 0; i < columns.size(); ++i) {
-    for (std::size_t h = 0; h < header.size() && index[i] == none; ++h) {
+    for (std::size_t h = 0; h < header.size(); ++h) {
       const std::string name = normalise_header(header[h]);
-      for (const std::string_view want : columns[i]) {
-        if (name == normalise_header(want)) {
-          index[i] = h;
-          ++matched;
-          break;
-        }
+      const bool hit = std::any_of(columns[i].begin(), columns[i].end(), [&](std::string_view w) {
+        return name == normalise_header(w);
+      });
+      if (!hit) continue;
+      if (index[i] == none) {
+        index[i] = h;
+        ++matched;
+      } else if (warnings != nullptr) {
+        // Two columns for one thing ("email", "email_address"): the first is read; say so.
+        warnings->push_back(fmt::format(
+            "{}:{}: columns {} '{}' and {} '{}' both name the {} column: column {} is read", path,
+            reader->header_line(), index[i] + 1, header[index[i]], h + 1, header[h], columns[i][0],
+            index[i] + 1));
       }
     }
   }

@@ -225,6 +225,14 @@ TEST_CASE(
   CHECK(ok.rc == 0);
   CHECK(member_states(s, 1).at("a@acme.io").status == "PAUSED");
   CHECK(member_states(s, 1).at("b@acme.io").category == 1);
+  // Two columns for the address: the first is read, and the run says so.
+  const auto two = run_leadpipe(s, {"leads", "set-status", "--campaign", "1", "-"},
+                                s.write("two.csv", "email,status,email_address\n"
+                                                   "a@acme.io,STOPPED,b@acme.io\n"));
+  CHECK(two.rc == 0);
+  CHECK(two.err.find("columns 1 'email' and 3 'email_address' both name the email column: "
+                     "column 1 is read") != std::string::npos);
+  CHECK(member_states(s, 1).at("a@acme.io").status == "STOPPED");
   s.faults({"lead_category:status=400"});
   const auto failed =
       run_leadpipe(s, {"leads", "set-status", "--campaign", "1", "-", "--outcomes", "-"},
@@ -283,8 +291,13 @@ TEST_CASE("leads set-status: a signal stops it with exit 1; every row still has 
   argv.push_back(nullptr);
   std::string key = "SMARTLEAD_API_KEY=sim-key";
   char* envp[] = {key.data(), nullptr};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  const std::string err = s.file("signal.err");
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), envp) == 0);
+  REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp) == 0);
+  posix_spawn_file_actions_destroy(&fa);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ::kill(pid, SIGINT);
   int status = 0;
@@ -296,6 +309,7 @@ TEST_CASE("leads set-status: a signal stops it with exit 1; every row still has 
   CHECK(outcomes.front() == "updated");
   CHECK(outcomes[19] == "failed");
   CHECK(outcomes.back() == "unknown_status");
+  CHECK(slurp(err).find("stopped by a signal") != std::string::npos);
 }
 
 // A dry run sends no sync; when the cache is stale it says what the real run's sync will cost,

@@ -122,10 +122,13 @@ struct list_row {
 /// are skipped. Calls `on_row` for every other row, in order. Returns what was read (path, raw
 /// size, xxh3-128, encoding, delimiter) for the report. Throws source_error when the input
 /// cannot be read, std::runtime_error naming the file when the header names only some of the
-/// columns or a header-less input has more columns than wanted. Not thread-safe for `on_row`.
+/// columns or a header-less input has more columns than wanted. When another column also
+/// matches a wanted one ("email" and "email_address"), a warning saying which is used is added
+/// to `*warnings` (when given). Not thread-safe for `on_row`.
 input_identity read_list(const std::string& path,
                          std::span<const std::span<const std::string_view>> columns,
-                         const std::function<void(const list_row&)>& on_row);
+                         const std::function<void(const list_row&)>& on_row,
+                         std::vector<std::string>* warnings = nullptr);
 
 // ---- Adding block-list entries (§6.10) --------------------------------------------------------
 

@@ -118,13 +118,18 @@ class status_setter {
   std::int64_t campaign_;
 };
 
-std::vector<status_row> read_rows(const std::string& path, input_identity& identity) {
+std::vector<status_row> read_rows(const std::string& path, input_identity& identity,
+                                  std::vector<std::string>& warnings) {
   std::vector<status_row> rows;
   const std::array<std::span<const std::string_view>, 2> columns = {kEmailColumn, kStatusColumn};
-  identity = workflow::read_list(path, columns, [&](const workflow::list_row& r) {
-    rows.push_back(status_row{r.line, std::string(ascii::trim_blanks(r.cells[0])),
-                              std::string(ascii::trim_blanks(r.cells[1])), std::string(r.error)});
-  });
+  identity = workflow::read_list(
+      path, columns,
+      [&](const workflow::list_row& r) {
+        rows.push_back(status_row{r.line, std::string(ascii::trim_blanks(r.cells[0])),
+                                  std::string(ascii::trim_blanks(r.cells[1])),
+                                  std::string(r.error)});
+      },
+      &warnings);
   return rows;
 }
 
@@ -135,7 +140,8 @@ int run_set_status(const leads_args& a, const std::atomic<bool>& stop) {
   report rep("leads set-status");
   rep.start_clock();
   const email_validator validator{email_options{}};
-  const std::vector<status_row> rows = read_rows(a.input, rep.input);
+  const std::vector<status_row> rows = read_rows(a.input, rep.input, rep.warnings);
+  for (const auto& w : rep.warnings) std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
   std::optional<output_file> out;
   if (!a.outcomes.empty()) {
     out.emplace(a.outcomes, a.outcomes != "-");
