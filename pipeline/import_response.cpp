@@ -442,6 +442,31 @@ rate_limit_headers parse_rate_limit_headers(std::string_view limit, std::string_
   return h;
 }
 
+std::optional<std::chrono::milliseconds> retry_after_in_body(std::string_view body) {
+  if (body.empty() || body.size() > 64 * 1024) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::dom::element v;
+  if (doc.at_pointer("/error/retry_after").get(v) != simdjson::SUCCESS) return std::nullopt;
+  double seconds = 0;
+  if (v.is_int64()) {
+    seconds = static_cast<double>(v.get_int64().value_unsafe());
+  } else if (v.is_uint64()) {
+    seconds = static_cast<double>(v.get_uint64().value_unsafe());
+  } else if (v.is_double()) {
+    seconds = v.get_double().value_unsafe();
+  } else if (v.is_string()) {
+    const auto n = lenient_number(v.get_string().value_unsafe());
+    if (!n) return std::nullopt;
+    seconds = *n;
+  } else {
+    return std::nullopt;
+  }
+  if (!(seconds >= 0)) return std::nullopt;
+  return std::chrono::milliseconds(saturate(std::ceil(seconds * 1000)));
+}
+
 std::int64_t import_response::known_skips() const noexcept {
   std::int64_t sum = invalid_email_count + duplicate_count + already_added_to_campaign +
                      block_count + unsubscribed_count + bounce_count +

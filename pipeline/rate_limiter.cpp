@@ -345,6 +345,18 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
   const std::lock_guard lock(mutex_);
   ++stats_.rate_limited;
   note_latency(sent, received);
+  milliseconds wait{};
+  if (headers.retry_after) {
+    wait = std::clamp(*headers.retry_after, milliseconds(0), longest_wait);
+  } else if (const auto until = reset_time(headers, received, received_epoch_ms)) {
+    wait = duration_cast<milliseconds>(*until - received);
+  } else {
+    const std::uint32_t doublings = std::clamp<std::uint32_t>(consecutive, 1, 32) - 1;
+    const double ms = static_cast<double>(options_.first_429_wait.count()) *
+                      std::pow(2.0, static_cast<double>(doublings));
+    wait = milliseconds(static_cast<std::int64_t>(
+        std::min(ms, static_cast<double>(options_.max_429_wait.count()))));
+  }
   // Our picture of the windows was wrong somewhere: treat every current window as full. Once the
   // pause and those windows are over, the next send opens fresh windows on both sides, whichever
   // rule refused. A Remaining above 0 clears the primary rule (its count is learnt below).
@@ -366,6 +378,16 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
       rules_[i].used = std::max(rules_[i].used, rules_[i].limit);
     }
   }
+  // Without Remaining the headers describe no window, and the pause is the one fact: the
+  // refusing window ends with it (Retry-After says when; a bare 429, from a limit we do not
+  // model, gets the contract's 2 s doubling). The primary window ends then too, so that the
+  // first send after the pause opens a new one, as the server's does: waiting out our own window
+  // instead (60 s by default) left a server with a shorter one (10 per 10 s) idle most of the
+  // time. Longer rules keep their windows.
+  if (!headers.remaining && !rules_.empty() && rules_.front().open) {
+    rule_state& p = rules_.front();
+    p.end = std::max(p.start, std::min(p.end, received + wait));
+  }
   learn(sent, received, headers, received_epoch_ms, false);
   // A 429 that describes no window (no X-RateLimit-* at all) comes from a limit our rules do not
   // model, such as a proxy's: slow down as for an overload, besides the pause. One that says how
@@ -374,19 +396,6 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
   if (!headers.limit && !headers.remaining && !headers.reset && !headers.retry_after) {
     ++stats_.overloads;
     cut_pace(sent, received);
-  }
-
-  milliseconds wait{};
-  if (headers.retry_after) {
-    wait = std::clamp(*headers.retry_after, milliseconds(0), longest_wait);
-  } else if (const auto until = reset_time(headers, received, received_epoch_ms)) {
-    wait = duration_cast<milliseconds>(*until - received);
-  } else {
-    const std::uint32_t doublings = std::clamp<std::uint32_t>(consecutive, 1, 32) - 1;
-    const double ms = static_cast<double>(options_.first_429_wait.count()) *
-                      std::pow(2.0, static_cast<double>(doublings));
-    wait = milliseconds(static_cast<std::int64_t>(
-        std::min(ms, static_cast<double>(options_.max_429_wait.count()))));
   }
   pause_for(received, wait);
   return {consecutive >= options_.max_consecutive_429, paused_until_};

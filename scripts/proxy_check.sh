@@ -6,8 +6,7 @@
 # rate-limit headers), below the 12 per second the API key allows. Every lead must still be
 # added, with the size complaints and overloads visible in the report.
 # Usage: scripts/proxy_check.sh [BUILD_DIR] [ROWS] [STATUS...]   (default build/, 6000 rows, both
-# rounds 503 and 429: about 2 minutes; the 429 round is the slow one, since a 429 without headers
-# also makes the limiter wait out its current window, contract §3.5)
+# rounds 503 and 429: about a minute; a 429 without headers pauses 2 s, doubling, contract §3.5)
 # Needs nginx and openssl (scripts/setup.sh installs them). Ports: picked free on 127.0.0.1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

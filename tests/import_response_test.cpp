@@ -467,3 +467,16 @@ TEST_CASE("regression: counts are pinned to 0..2^32 so sums of server figures ca
       "already_added_to_campaign": 9223372036854775807, "block_count": 1})"), two, true);
   CHECK(results(b) == std::vector{lead_result::added, lead_result::added});
 }
+
+TEST_CASE("a 429 body of §3.4 names the wait when the Retry-After header is missing") {
+  using std::chrono::milliseconds;
+  CHECK(leadpipe::retry_after_in_body(
+            R"({"error":{"code":"RATE_LIMIT_EXCEEDED","message":"wait","retry_after":17}})") ==
+        milliseconds(17000));
+  CHECK(leadpipe::retry_after_in_body(R"({"error":{"retry_after":1.5}})") == milliseconds(1500));
+  CHECK(leadpipe::retry_after_in_body(R"({"error":{"retry_after":"3"}})") == milliseconds(3000));
+  CHECK_FALSE(leadpipe::retry_after_in_body(R"({"error":{"retry_after":-1}})").has_value());
+  CHECK_FALSE(leadpipe::retry_after_in_body(R"({"statusCode":429,"message":"slow"})").has_value());
+  CHECK_FALSE(leadpipe::retry_after_in_body("<html>429 Too Many Requests</html>").has_value());
+  CHECK_FALSE(leadpipe::retry_after_in_body("").has_value());
+}

@@ -197,6 +197,23 @@ TEST_CASE("retries exhausted: the batch's leads are not imported, with the reaso
   CHECK(r->rep.balanced());
 }
 
+// A 504 is a gateway that gave up waiting for a slow answer: retried, but no reason to slow the
+// rate (that only stretches the job); the run suggests smaller batches.
+TEST_CASE("504s are retried without cutting the pace, with a batch size hint") {
+  live_sim s(sim::default_config());
+  s.faults({"import:nth=1:status=504", "import:nth=3:status=504"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(400))));
+  o.batching.max_leads = 50;
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 400);
+  REQUIRE(r->rep.network.has_value());
+  CHECK(r->rep.network->pace_cuts == 0);
+  CHECK(std::any_of(r->rep.warnings.begin(), r->rep.warnings.end(), [](const std::string& w) {
+    return w.starts_with("2 answers were 504") && w.find("--batch-size (such as 50)") != std::string::npos;
+  }));
+}
+
 TEST_CASE("a 400 naming elements sets those leads aside and sends the rest") {
   live_sim s(sim::default_config());
   // A server that takes fewer custom fields than we know of: the two leads with a third one

@@ -413,3 +413,25 @@ TEST_CASE("a server with a stricter primary rule than configured: its rule is ad
     }
   }
 }
+
+// The QA case: a server allowing 10 per 10 s that sends no X-RateLimit-* headers, only 429s with
+// Retry-After, and a client left at 60 per 60 s. Waiting out our own 60 s window after each 429
+// used a sixth of the server's budget; ending our window with the pause uses nearly all of it,
+// at about one 429 per server window.
+TEST_CASE("429s with Retry-After and no rate headers: the server's budget is used") {
+  const scenario sc{.rules = "60/60s",
+                    .senders = 8,
+                    .windows = 12,
+                    .binding_window = 10s,
+                    .headers = header_mode::never,
+                    .seed = 7,
+                    .sized_by_latency = true};
+  model_server server(rules_of("10/10s"));
+  const run_result r = simulate(sc, &server);
+  const std::uint64_t accepted = r.sent_before_horizon - r.refused_arrivals.size();
+  CAPTURE(r.sent_before_horizon);
+  CAPTURE(r.refused_arrivals.size());
+  CHECK(accepted >= 100);  // of the 120 the server allows in 12 windows
+  CHECK(r.refused_arrivals.size() <= 2 * static_cast<std::size_t>(sc.windows));
+  CHECK(r.given_up == 0);
+}

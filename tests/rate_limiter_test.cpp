@@ -241,9 +241,24 @@ TEST_CASE("a 429 waits for Retry-After plus jitter, and every sender waits") {
   const auto during = l.try_acquire(t0 + 7s);
   CHECK_FALSE(during.granted);
   CHECK(during.retry_at == v.retry_at);
-  // Without headers the window is taken as full: the budget is back at its end only.
-  CHECK(l.next_allowed(v.retry_at) == t0 + 10s + 50ms);
+  // Without rate headers the pause is the one fact: the refusing window ends with it, and so
+  // does ours (plus the guard band), so the whole budget is back right after it, not at the
+  // end of our own 10 s window (a server with a shorter window would sit idle).
+  const steady_time back = std::max(v.retry_at, t0 + 7100ms + 50ms);
+  CHECK(l.next_allowed(v.retry_at) == back);
+  CHECK(take(l, back, 61) == 60);
   CHECK(l.stats().rate_limited == 1);
+}
+
+TEST_CASE("a bare 429 (no header at all) waits 2 s, doubling, not our whole window") {
+  rate_limiter l(options("60/60s"));
+  CHECK(take(l, t0, 3) == 3);
+  const auto v = l.on_429(t0, t0 + 10ms, rate_limit_headers{}, epoch_ms(t0 + 10ms), 1);
+  CHECK(v.retry_at >= t0 + 2010ms);
+  CHECK(v.retry_at <= t0 + 2510ms);
+  CHECK(l.next_allowed(v.retry_at) <= t0 + 2600ms);  // not t0 + 60 s
+  const auto w = l.on_429(t0 + 3s, t0 + 3s, rate_limit_headers{}, epoch_ms(t0 + 3s), 2);
+  CHECK(w.retry_at >= t0 + 7s);  // the second in a row: 4 s
 }
 
 TEST_CASE("a 429 saying the primary window is empty lets senders go right after the pause") {
@@ -455,9 +470,9 @@ TEST_CASE("a 503 with Retry-After pauses every sender; a 429 without rate header
   CHECK(c.paused_until() >= t0 + 2010ms);
 }
 
-TEST_CASE("is_overload_status: 502, 503 and 504 only") {
-  for (int s : {502, 503, 504}) CHECK(leadpipe::is_overload_status(s));
-  for (int s : {200, 400, 413, 429, 500, 501}) CHECK_FALSE(leadpipe::is_overload_status(s));
+TEST_CASE("is_overload_status: 502 and 503 only (a 504 is a slow answer, not a rate)") {
+  for (int s : {502, 503}) CHECK(leadpipe::is_overload_status(s));
+  for (int s : {200, 400, 413, 429, 500, 501, 504}) CHECK_FALSE(leadpipe::is_overload_status(s));
 }
 
 TEST_CASE("the server's X-RateLimit-Limit is compared with the configured rule") {

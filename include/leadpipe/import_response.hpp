@@ -206,4 +206,8 @@ class response_parser {
                                                           std::string_view retry_after,
                                                           std::int64_t now_epoch_ms);
 
+/// The wait a 429 body of contract §3.4 names (`{"error": {..., "retry_after": 17}}`, seconds),
+/// for a 429 whose Retry-After header is missing; nothing when the body has none. Thread-safe.
+[[nodiscard]] std::optional<std::chrono::milliseconds> retry_after_in_body(std::string_view body);
+
 }  // namespace leadpipe

@@ -265,10 +265,12 @@ class rate_limiter {
   std::deque<steady_time> grants_;  // permits of the last overload_horizon
 };
 
-/// True for the answers rate_limiter::on_overload is for: 502, 503, 504 (a proxy or server
-/// that cannot take more just now). Thread-safe.
+/// True for the answers rate_limiter::on_overload is for: 502 and 503 (a proxy or server that
+/// cannot take more just now). Not 504: a gateway that timed out waiting for a slow answer says
+/// the answers take too long (a batch size matter), and slowing the rate would not make them
+/// quicker, only stretch the job. Thread-safe.
 [[nodiscard]] constexpr bool is_overload_status(int status) noexcept {
-  return status == 502 || status == 503 || status == 504;
+  return status == 502 || status == 503;
 }
 
 /// The system clock now, in epoch milliseconds (converts Reset headers; cache ages). Thread-safe.

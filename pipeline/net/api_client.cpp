@@ -127,11 +127,12 @@ struct api_session::impl {
       const int status = static_cast<int>(res.result_int());
       ++stats.requests[std::to_string(status)];
       scrub_secret(res.body(), opts.api_key);  // an error page may echo the request URL
-      const rate_limit_headers h = parse_rate_limit_headers(
+      rate_limit_headers h = parse_rate_limit_headers(
           response_header(res, "X-RateLimit-Limit"), response_header(res, "X-RateLimit-Remaining"),
           response_header(res, "X-RateLimit-Reset"), response_header(res, "Retry-After"),
           epoch_now_ms());
       if (status == 429) {
+        if (!h.retry_after) h.retry_after = retry_after_in_body(res.body());  // §3.4's body
         const rate_limited_verdict v =
             limiter->on_429(sent, received, h, epoch_now_ms(), ++consecutive_429);
         if (v.give_up) {

@@ -671,6 +671,22 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
     rep.warnings.push_back(std::move(w));
   }
+  const auto warn = [&rep](std::string w) {
+    std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
+    rep.warnings.push_back(std::move(w));
+  };
+  if (pool.gateway_timeouts != 0) {
+    warn(fmt::format(
+        "{} answers were 504: a gateway between leadpipe and the API gave up waiting for the "
+        "answer (those batches were sent again); answers take longer for bigger batches, so a "
+        "smaller --batch-size (such as {}) makes each quicker",
+        pool.gateway_timeouts, std::max<std::size_t>(50, o.batching.max_leads / 4)));
+  }
+  if (pool.stopped_maybe_landed != 0) {
+    warn(fmt::format("{} leads not imported when the job stopped had an earlier attempt that got "
+                     "no answer and may have been added: --resume confirms them",
+                     pool.stopped_maybe_landed));
+  }
   const double minutes = rep.seconds() / 60.0;
   n.leads_per_minute = minutes > 0 ? static_cast<double>(rep.outcomes()[outcome::added]) / minutes : 0;
   if (o.cache != nullptr) count_cache_gap(rep, n);

@@ -123,7 +123,17 @@ void sender_pool::abandon() {
 }
 
 void sender_pool::settle_stopped(const work& w) {
-  ledger_.settle_all(w.b, stop_->what, "stopped", stop_->message, false);
+  if (!w.maybe_landed) {
+    ledger_.settle_all(w.b, stop_->what, "stopped", stop_->message, false);
+    return;
+  }
+  // An earlier attempt may have been applied: say so, rather than "not sent".
+  stopped_maybe_landed += w.b.size();
+  ledger_.settle_all(w.b, stop_->what, "stopped",
+                     fmt::format("{}; an earlier attempt got no answer and may have been added: "
+                                 "--resume confirms it",
+                                 stop_->message),
+                     false);
 }
 
 sender_pool::work sender_pool::make_work(batch b, bool maybe_landed) {
@@ -307,10 +317,11 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
     const int status = static_cast<int>(s.res.result_int());
     ++requests_by_status[std::to_string(status)];
     scrub_secret(s.res.body(), cfg_.api_key);  // an error page may echo the request URL
-    const rate_limit_headers h = parse_rate_limit_headers(
+    rate_limit_headers h = parse_rate_limit_headers(
         response_header(s.res, "X-RateLimit-Limit"), response_header(s.res, "X-RateLimit-Remaining"),
         response_header(s.res, "X-RateLimit-Reset"), response_header(s.res, "Retry-After"), epoch_now_ms());
     if (status == 429) {
+      if (!h.retry_after) h.retry_after = retry_after_in_body(s.res.body());  // §3.4's body
       progress.rate_limited.fetch_add(1, std::memory_order_relaxed);
       const rate_limited_verdict v = limiter_.on_429(sent, received, h, epoch_now_ms(), ++w.consecutive_429);
       if (v.give_up) {
@@ -328,6 +339,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
     }
     limiter_.on_response(sent, received, h, epoch_now_ms(), r.written);
     if (is_overload_status(status)) limiter_.on_overload(sent, received, h);
+    if (status == 504) ++gateway_timeouts;
     w.consecutive_429 = 0;
 
     error_body eb;

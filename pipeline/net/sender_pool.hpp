@@ -85,6 +85,11 @@ class sender_pool {
   std::map<std::string, std::uint64_t> requests_by_status;
   std::uint64_t batches = 0;
   std::uint64_t resends = 0;
+  /// Leads settled not_imported_stopped although an earlier attempt of their batch got no
+  /// answer (or a 5xx after the work): they may be in the campaign; --resume confirms them.
+  std::uint64_t stopped_maybe_landed = 0;
+  /// 504 answers: a gateway gave up waiting for the API (see gateway_timeout_warning).
+  std::uint64_t gateway_timeouts = 0;
   std::map<std::string, std::uint64_t> unattributed;  ///< counter-only skips, by reason
   send_progress progress;
 
