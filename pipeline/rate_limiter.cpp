@@ -357,9 +357,9 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
     wait = milliseconds(static_cast<std::int64_t>(
         std::min(ms, static_cast<double>(options_.max_429_wait.count()))));
   }
-  // Our picture of the windows was wrong somewhere: treat every current window as full. Once the
-  // pause and those windows are over, the next send opens fresh windows on both sides, whichever
-  // rule refused. A Remaining above 0 clears the primary rule (its count is learnt below).
+  // Our picture of the windows was wrong somewhere: treat the current primary window as full.
+  // Once the pause and that window are over, the next send opens fresh windows on both sides.
+  // A Remaining above 0 clears the primary rule (its count is learnt below).
   // A 429'd request is not counted by the server, so it is no window's opener.
   const bool primary_had_room = headers.remaining && *headers.remaining > 0;
   // Refused just after our primary window opened, and the server says it has no room: its
@@ -373,10 +373,11 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
       r.margin = std::min(cap, std::max(r.margin * 2, duration_cast<duration>(milliseconds(10))));
     }
   }
-  for (std::size_t i = 0; i < rules_.size(); ++i) {
-    if (rules_[i].open && !(i == 0 && primary_had_room)) {
-      rules_[i].used = std::max(rules_[i].used, rules_[i].limit);
-    }
+  // Only the primary rule: the pause already covers the refusing window, whichever it is
+  // (Retry-After names its end), while marking an hourly rule full stopped every sender until
+  // the hour was over (pro_tier: one 429 cost up to an hour).
+  if (!rules_.empty() && rules_.front().open && !primary_had_room) {
+    rules_.front().used = std::max(rules_.front().used, rules_.front().limit);
   }
   // Without Remaining the headers describe no window, and the pause is the one fact: the
   // refusing window ends with it (Retry-After says when; a bare 429, from a limit we do not

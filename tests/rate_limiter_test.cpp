@@ -519,3 +519,21 @@ TEST_CASE("the server's X-RateLimit-Limit is compared with the configured rule")
         std::string::npos);
   CHECK(w.find("--rate-limit 20/1s says so from the start") != std::string::npos);
 }
+
+// A 429 cost up to an hour with several rules: every open window, the hourly one included, was
+// marked full. The pause covers the refusing window, whichever rule it belongs to.
+TEST_CASE("a 429 under several rules waits the pause, not the longest rule's window") {
+  rate_limiter l(options("pro_tier"));  // 20/1s, 120/60s, 3000/1h
+  CHECK(take(l, t0, 5) == 5);
+  for (const bool with_headers : {true, false}) {
+    rate_limit_headers h;
+    h.retry_after = 1s;
+    if (with_headers) {
+      h.limit = 20;
+      h.remaining = 0;
+    }
+    const auto v = l.on_429(t0, t0 + 10ms, h, epoch_ms(t0 + 10ms), 1);
+    CAPTURE(with_headers);
+    CHECK(l.next_allowed(v.retry_at) < t0 + 2s);
+  }
+}

@@ -142,9 +142,11 @@ struct rate_limiter_stats {
 /// opened a server window, and our window is rebuilt from that request's send time whenever the
 /// server's window would reach into ours; a Remaining lower than our count raises it (another
 /// client on the key); until some answer has named an opener, Reset bounds the end of the window
-/// (one a previous run may have opened). After a 429 every current window counts as full, since
-/// our picture was wrong, except that a Remaining above 0 clears the primary rule, and one equal
-/// to the limit (the server's window is empty) restarts it with the sends after the refused one.
+/// (one a previous run may have opened). After a 429 the primary window counts as full, since
+/// our picture was wrong, except that a Remaining above 0 clears it, and one equal to the limit
+/// (the server's window is empty) restarts it with the sends after the refused one; without
+/// Remaining it ends with the 429's pause. Longer rules keep their counts: the pause covers the
+/// refusing window, whichever rule it belongs to.
 ///
 /// A server whose X-RateLimit-Limit is below the configured primary rule's limit has a stricter
 /// rule than configured: the first answer to a request that opened one of its windows (Remaining
