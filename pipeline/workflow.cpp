@@ -178,9 +178,8 @@ input_identity read_list(const std::string& path,
   for (std::size_t i = 0; i < columns.size(); ++i) {
     for (std::size_t h = 0; h < header.size(); ++h) {
       const std::string name = normalise_header(header[h]);
-      const bool hit = std::any_of(columns[i].begin(), columns[i].end(), [&](std::string_view w) {
-        return name == normalise_header(w);
-      });
+      const bool hit = std::any_of(columns[i].begin(), columns[i].end(),
+                                   [&](std::string_view w) { return name == normalise_header(w); });
       if (!hit) continue;
       if (index[i] == none) {
         index[i] = h;

@@ -210,7 +210,8 @@ TEST_CASE("504s are retried without cutting the pace, with a batch size hint") {
   REQUIRE(r->rep.network.has_value());
   CHECK(r->rep.network->pace_cuts == 0);
   CHECK(std::any_of(r->rep.warnings.begin(), r->rep.warnings.end(), [](const std::string& w) {
-    return w.starts_with("2 answers were 504") && w.find("--batch-size (such as 50)") != std::string::npos;
+    return w.starts_with("2 answers were 504") &&
+           w.find("--batch-size (such as 50)") != std::string::npos;
   }));
 }
 

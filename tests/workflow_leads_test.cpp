@@ -227,8 +227,9 @@ TEST_CASE(
   CHECK(member_states(s, 1).at("b@acme.io").category == 1);
   // Two columns for the address: the first is read, and the run says so.
   const auto two = run_leadpipe(s, {"leads", "set-status", "--campaign", "1", "-"},
-                                s.write("two.csv", "email,status,email_address\n"
-                                                   "a@acme.io,STOPPED,b@acme.io\n"));
+                                s.write("two.csv",
+                                        "email,status,email_address\n"
+                                        "a@acme.io,STOPPED,b@acme.io\n"));
   CHECK(two.rc == 0);
   CHECK(two.err.find("columns 1 'email' and 3 'email_address' both name the email column: "
                      "column 1 is read") != std::string::npos);

@@ -141,7 +141,8 @@ int run_set_status(const leads_args& a, const std::atomic<bool>& stop) {
   rep.start_clock();
   const email_validator validator{email_options{}};
   const std::vector<status_row> rows = read_rows(a.input, rep.input, rep.warnings);
-  for (const auto& w : rep.warnings) std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
+  for (const auto& w : rep.warnings)
+    std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
   std::optional<output_file> out;
   if (!a.outcomes.empty()) {
     out.emplace(a.outcomes, a.outcomes != "-");

@@ -683,9 +683,10 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
         pool.gateway_timeouts, std::max<std::size_t>(50, o.batching.max_leads / 4)));
   }
   if (pool.stopped_maybe_landed != 0) {
-    warn(fmt::format("{} leads not imported when the job stopped had an earlier attempt that got "
-                     "no answer and may have been added: --resume confirms them",
-                     pool.stopped_maybe_landed));
+    warn(
+        fmt::format("{} leads not imported when the job stopped had an earlier attempt that got "
+                    "no answer and may have been added: --resume confirms them",
+                    pool.stopped_maybe_landed));
   }
   const double minutes = rep.seconds() / 60.0;
   n.leads_per_minute = minutes > 0 ? static_cast<double>(rep.outcomes()[outcome::added]) / minutes : 0;

@@ -317,9 +317,11 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
     const int status = static_cast<int>(s.res.result_int());
     ++requests_by_status[std::to_string(status)];
     scrub_secret(s.res.body(), cfg_.api_key);  // an error page may echo the request URL
-    rate_limit_headers h = parse_rate_limit_headers(
-        response_header(s.res, "X-RateLimit-Limit"), response_header(s.res, "X-RateLimit-Remaining"),
-        response_header(s.res, "X-RateLimit-Reset"), response_header(s.res, "Retry-After"), epoch_now_ms());
+    rate_limit_headers h =
+        parse_rate_limit_headers(response_header(s.res, "X-RateLimit-Limit"),
+                                 response_header(s.res, "X-RateLimit-Remaining"),
+                                 response_header(s.res, "X-RateLimit-Reset"),
+                                 response_header(s.res, "Retry-After"), epoch_now_ms());
     if (status == 429) {
       if (!h.retry_after) h.retry_after = retry_after_in_body(s.res.body());  // §3.4's body
       progress.rate_limited.fetch_add(1, std::memory_order_relaxed);
