@@ -208,17 +208,34 @@ void rate_limiter::adopt_server_rule(steady_time sent, steady_time received,
                                      const rate_limit_headers& h, std::int64_t received_epoch_ms,
                                      std::optional<steady_time> written) {
   rule_state& p = rules_.front();
-  if (adopted_ || !h.limit || !h.remaining || *h.limit <= 0 ||
-      *h.limit >= static_cast<std::int64_t>(p.rule.limit) || *h.remaining != *h.limit - 1) {
+  if (!h.limit || !h.remaining || *h.limit <= 0 || *h.remaining != *h.limit - 1) return;
+  const auto estimate = [&](duration longest) {
+    duration window = longest;
+    if (const auto until = reset_time(h, received, received_epoch_ms)) {
+      const steady_time left =
+          written && *written > sent && *written <= received ? *written : sent;
+      if (*until > left) window = std::min(window, *until - left);
+    }
+    // Whole milliseconds, rounded up: the rule is shown in the report's warnings.
+    return std::chrono::ceil<milliseconds>(window);
+  };
+  if (adopted_) {
+    // Every later opener's answer bounds the same window from above again (Reset is rounded up
+    // to a second, so one answer can overstate it by up to a second): keep the tightest.
+    if (adopted_window_rule_ && stats_.adopted_rule &&
+        *h.limit == static_cast<std::int64_t>(stats_.adopted_rule->limit)) {
+      const milliseconds tighter = estimate(p.rule.window);
+      if (tighter < p.rule.window) {
+        p.rule.window = tighter;
+        p.margin = state_of(p.rule).margin;
+        stats_.adopted_rule->window = tighter;
+        set_max_rate();
+      }
+    }
     return;
   }
-  duration window = p.rule.window;
-  if (const auto until = reset_time(h, received, received_epoch_ms)) {
-    const steady_time left = written && *written > sent && *written <= received ? *written : sent;
-    if (*until > left) window = std::min(window, *until - left);
-  }
-  // Whole milliseconds, rounded up: the rule is shown in the report's warnings.
-  const auto window_ms = std::chrono::ceil<milliseconds>(window);
+  if (*h.limit >= static_cast<std::int64_t>(p.rule.limit)) return;
+  const auto window_ms = estimate(p.rule.window);
   const rate_rule server{static_cast<std::uint32_t>(*h.limit), window_ms};
   adopted_ = true;
   stats_.adopted_rule = server;
@@ -227,6 +244,7 @@ void rate_limiter::adopt_server_rule(steady_time sent, steady_time received,
     p.limit = std::min(p.limit, state_of(server).limit);
   } else {
     rules_.insert(rules_.begin(), state_of(server));
+    adopted_window_rule_ = true;
   }
   set_max_rate();
 }

@@ -537,3 +537,23 @@ TEST_CASE("a 429 under several rules waits the pause, not the longest rule's win
     CHECK(l.next_allowed(v.retry_at) < t0 + 2s);
   }
 }
+
+// Reset is rounded up to a second: one opener's answer can overstate the server's window by up
+// to a second. Each later opener bounds it again, and the tightest bound is kept (never below
+// the true window: Reset is at or after the window's end, and the request left before arriving).
+TEST_CASE("the adopted server window is tightened by later openers' answers") {
+  rate_limiter l(options("60/60s"));
+  REQUIRE(l.try_acquire(t0).granted);
+  rate_limit_headers first = remaining(19, 20);
+  first.reset = 1;  // seconds to wait
+  l.on_response(t0, t0 + 500ms, first, epoch_ms(t0 + 500ms));
+  REQUIRE(l.stats().adopted_rule.has_value());
+  CHECK(l.stats().adopted_rule->window == 1500ms);
+  REQUIRE(l.try_acquire(t0 + 2s).granted);
+  l.on_response(t0 + 2s, t0 + 2100ms, first, epoch_ms(t0 + 2100ms));
+  CHECK(l.stats().adopted_rule->window == 1100ms);
+  // A looser bound later changes nothing.
+  REQUIRE(l.try_acquire(t0 + 4s).granted);
+  l.on_response(t0 + 4s, t0 + 4900ms, first, epoch_ms(t0 + 4900ms));
+  CHECK(l.stats().adopted_rule->window == 1100ms);
+}

@@ -255,6 +255,7 @@ class rate_limiter {
   rate_limiter_stats stats_;
   bool synced_ = false;  // an answer has named the opener of one of our primary windows
   bool adopted_ = false;  // the server's stricter primary rule was taken (adopt_server_rule)
+  bool adopted_window_rule_ = false;  // ... as a new primary rule (its window is refined)
   double latency_ms_ = 0;
   bool latency_known_ = false;
   // Adaptive pacing: permits at least pace_ apart (zero: off), rate grows by pace_step_ per
