@@ -346,40 +346,6 @@ char* put_plain_csv_value(char* out, std::string_view cell) noexcept {
   return out + n;
 }
 
-char* put_plain_csv_cell(char* out, std::string_view cell) noexcept {
-  const std::size_t n = cell.size();
-  if (n == 0) return out;
-  const char* p = cell.data();
-  const lead_kind k = kLeadKind[static_cast<unsigned char>(p[0])];
-  // A signed cell that is no formula (a phone number) is copied as it is, like a plain one.
-  if ((k != lead_kind::plain && (k == lead_kind::formula || looks_like_formula(cell))) ||
-      p[0] == ' ' || p[n - 1] == ' ') {
-    return put_cell_slow(out, cell, true);
-  }
-  // Two overlapping loads and stores of the widest size that fits: no byte loop, no call.
-  if (n >= 8 && n <= 16) {
-    const std::uint64_t a = load8(p);
-    const std::uint64_t b = load8(p + n - 8);
-    store8(out, a);
-    store8(out + n - 8, b);
-  } else if (n >= 4 && n < 8) {
-    const std::uint64_t a = load4(p);
-    const std::uint64_t b = load4(p + n - 4);
-    store4(out, a);
-    store4(out + n - 4, b);
-#if defined(__SSE2__)
-  } else if (n > 16 && n <= 32) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), a);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + n - 16), b);
-#endif
-  } else {
-    std::memcpy(out, p, n);
-  }
-  return out + n;
-}
-
 void append_csv_cell(std::string& out, std::string_view cell, bool neutralise) {
   if (cell.empty()) return;
   const std::size_t at = out.size();

@@ -86,15 +86,16 @@ TEST_CASE("cell quoting finds a special byte at any position and length") {
   }
 }
 
-// put_plain_csv_cell() skips the quote scan for cells that cannot hold a comma, quote, CR or LF:
-// for every such cell it must write exactly what put_csv_cell() writes, formulas, phone numbers
-// and blanks at either end included, at every length around its 4/8/16/32-byte copies.
+// put_plain_csv_value() skips the quote scan for cells that cannot hold a comma, quote, CR or LF
+// (--out's cells of quote-free records): for every such cell it must write exactly what
+// put_csv_cell() writes without neutralising, formula-like starts, phone numbers and blanks at
+// either end included, at every length.
 TEST_CASE("plain cells encode exactly like any cell, at every length") {
   const auto both = [](const std::string& v) {
     std::string a(csv_cell_bound(v.size()), '\0');
     std::string b(csv_cell_bound(v.size()), '\0');
-    a.resize(static_cast<std::size_t>(put_csv_cell(a.data(), v) - a.data()));
-    b.resize(static_cast<std::size_t>(put_plain_csv_cell(b.data(), v) - b.data()));
+    a.resize(static_cast<std::size_t>(put_csv_cell(a.data(), v, false) - a.data()));
+    b.resize(static_cast<std::size_t>(put_plain_csv_value(b.data(), v) - b.data()));
     CAPTURE(v);
     CHECK(a == b);
   };

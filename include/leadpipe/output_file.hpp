@@ -126,11 +126,6 @@ void append_csv_cell(std::string& out, std::string_view cell, bool neutralise = 
 /// Thread-safe (writes only `out`).
 char* put_csv_cell(char* out, std::string_view cell, bool neutralise = true) noexcept;
 
-/// put_csv_cell() (with neutralise) for a cell known to hold no comma, quote, CR or LF, such as
-/// an unquoted field of a comma-separated record: only the formula and blank rules are left to
-/// check, so most cells are a plain copy. Same output, same room needed. Thread-safe.
-char* put_plain_csv_cell(char* out, std::string_view cell) noexcept;
-
 /// put_csv_cell() without neutralise for a cell known to hold no comma, quote, CR or LF (an
 /// unquoted field of a comma-separated record): a plain copy, quoted only when it starts or ends
 /// with a space. Thread-safe.

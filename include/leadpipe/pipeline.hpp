@@ -49,7 +49,7 @@ struct accepted_lead {
   std::uint8_t flags = 0;
   const lead_view* lead = nullptr;
   /// The record held no quote, CR or comma other than its delimiters and was valid UTF-8, so
-  /// no cell of `lead` needs quotes in comma-separated output (put_plain_csv_cell).
+  /// no cell of `lead` needs quotes in comma-separated output (put_plain_csv_value).
   bool plain_cells = false;
 };
 
