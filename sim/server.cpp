@@ -204,8 +204,8 @@ struct server::impl {
         (plan.action == fault_action::none || plan.action == fault_action::drop_after_commit ||
          plan.action == fault_action::truncate || plan.action == fault_action::eof_body)) {
       if (!sim.admit(m, target, res)) {
-        const bool sent = co_await send(stream, req.version(), res, out, keep, false);
         sim.finish(route, res.status, request_fate::answered);
+        const bool sent = co_await send(stream, req.version(), res, out, keep, false);
         co_return sent && keep;
       }
       admitted = true;
@@ -235,14 +235,16 @@ struct server::impl {
     if (plan.action == fault_action::eof_body) {
       // A whole answer without Content-Length or chunked coding, ended by closing the TCP
       // connection without a TLS close_notify, as some servers and proxies do.
-      const bool sent = co_await send_eof_delimited(stream, req.version(), res, out);
       sim.finish(route, res.status, request_fate::answered);
+      const bool sent = co_await send_eof_delimited(stream, req.version(), res, out);
       abort_connection(stream);
       co_return sent && false;
     }
     const bool truncate = plan.action == fault_action::truncate;
-    const bool sent = co_await send(stream, req.version(), res, out, keep && !truncate, truncate);
+    // Counted before the write: a client that has read the answer may ask /_sim/state at once,
+    // before this coroutine runs again, and must find its request there.
     sim.finish(route, res.status, truncate ? request_fate::truncated : request_fate::answered);
+    const bool sent = co_await send(stream, req.version(), res, out, keep && !truncate, truncate);
     if (truncate) abort_connection(stream);
     co_return sent && keep && !truncate;
   }
