@@ -84,7 +84,7 @@ class output_file {
   [[nodiscard]] std::uint64_t size() const { return written_ + pending(); }
 
  private:
-  static constexpr std::size_t kBufferSize = std::size_t{1} << 20;
+  static constexpr std::size_t kBufferSize = std::size_t{128} << 10;
   output_file() = default;
   // Buffered bytes: the first used_ of buf_ in raw mode (reserve()), all of buf_ otherwise.
   [[nodiscard]] std::size_t pending() const { return raw_ ? used_ : buf_.size(); }
