@@ -429,6 +429,13 @@ void email_validator::identity(std::string_view cell, email_result& out) const {
   check(cell, out, false);
 }
 
+void email_validator::prefetch(std::string_view cell, const email_result& out) const noexcept {
+  const email_detail::domain_memo* m = out.memo.memo_.get();
+  if (m == nullptr) return;
+  const std::size_t at = cell.rfind('@');
+  if (at != npos) m->prefetch(cell.substr(at + 1));
+}
+
 void email_validator::check(std::string_view cell, email_result& out, bool flags) const {
   out.status = email_status::invalid;
   out.reason = email_reason::none;

@@ -117,6 +117,8 @@ class domain_memo {
   /// domain_stage(), answered from memory when `domain` was seen recently: same facts, same
   /// bytes appended to `out` on success.
   [[nodiscard]] domain_facts lookup(std::string_view domain, bool ascii, std::string& out);
+  /// Starts loading the entry lookup() would read first for `domain` (as given in the cell).
+  void prefetch(std::string_view domain) const noexcept;
 
  private:
   // An ASCII domain, keyed by its lower-case form, which is also its A-label when valid. The

@@ -4,6 +4,8 @@
 // domain costs two libidn2 calls that each run tens of thousands of instructions.
 #include "email_detail.hpp"
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -73,23 +75,124 @@ domain_facts domain_memo::lookup(std::string_view domain, bool ascii, std::strin
   return lookup_long(domain, ascii, out);
 }
 
-// The ASCII domain stage starts by lower-casing into `out`, and every rule after that reads
-// only the lower-case form: so it is lower-cased here, and a hit appends it unchanged. The
-// padded form's four words are hashed with multiplies (a set index needs no more), and compared
-// 16 bytes at a time: no call to a hash or memcmp for the most frequent step of validation.
-domain_facts domain_memo::lookup_short(std::string_view domain, std::string& out) {
-  alignas(16) char key[sizeof(short_entry::bytes)] = {};
-  lower_ascii(domain.data(), domain.size(), key);
-  std::uint64_t w[4];
-  std::memcpy(w, key, sizeof(w));
+#if defined(__SSE2__)
+namespace {
+
+// 32 bytes of 0xFF, then 32 of zero: the 32 bytes at (keep_mask + 32 - n) keep the first n.
+alignas(64) constexpr std::array<char, 64> keep_mask = [] {
+  std::array<char, 64> m{};
+  for (std::size_t i = 0; i < 32; ++i) m[i] = static_cast<char>(0xFF);
+  return m;
+}();
+
+constexpr std::uintptr_t page_size = 4096;
+
+// The lower-case, zero-padded 32-byte form of an ASCII domain of at most 32 bytes, in two
+// registers. The bytes are loaded straight from the cell when 32 bytes from its start stay in
+// one page (they can then be read whatever lies past the domain), else copied first: bytes
+// written one by one and then loaded 16 at a time would stall on store forwarding, which cost
+// more than the rest of the lookup.
+// The loads past the domain's end read bytes of the same page that are then masked off, which
+// AddressSanitizer would report: its builds always copy.
+[[gnu::always_inline]] inline void padded_lower(std::string_view domain, __m128i& lo,
+                                                __m128i& hi) noexcept {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool direct = false;
+#else
+  const bool direct =
+      (reinterpret_cast<std::uintptr_t>(domain.data()) & (page_size - 1)) <= page_size - 32;
+#endif
+  if (direct) {
+    lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(domain.data()));
+    hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(domain.data() + 16));
+  } else {
+    alignas(16) char copy[32] = {};
+    std::memcpy(copy, domain.data(), domain.size());
+    lo = _mm_load_si128(reinterpret_cast<const __m128i*>(copy));
+    hi = _mm_load_si128(reinterpret_cast<const __m128i*>(copy + 16));
+  }
+  const char* keep = keep_mask.data() + 32 - domain.size();
+  lo = _mm_and_si128(lo, _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep)));
+  hi = _mm_and_si128(hi, _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep + 16)));
+  // 'A'..'Z' get bit 5; bytes of 0x80 and up compare as negative, below 'A'.
+  const auto lower = [](__m128i x) {
+    const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+                                        _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+    return _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  };
+  lo = lower(lo);
+  hi = lower(hi);
+}
+
+std::uint64_t high_half(__m128i x) noexcept {
+  return static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)));
+}
+
+}  // namespace
+#endif
+
+namespace {
+
+// The set of a padded lower-case form's four words, hashed with multiplies (a set index needs
+// no more).
+std::size_t short_set(const std::uint64_t (&w)[4]) noexcept {
   std::uint64_t h = (w[0] * 0x9E3779B97F4A7C15ULL) ^ (w[1] * 0xC2B2AE3D27D4EB4FULL) ^
                     (w[2] * 0x165667B19E3779F9ULL) ^ (w[3] * 0xD6E8FEB86659FD93ULL);
   h ^= h >> 32U;
   h *= 0x9E3779B97F4A7C15ULL;
-  short_entry* set = &short_[2 * (h >> (64U - short_set_bits))];
+  return static_cast<std::size_t>(h >> (64U - short_set_bits));
+}
+
+[[gnu::always_inline]] inline void padded_words(std::string_view domain,
+                                                std::uint64_t (&w)[4]) noexcept {
 #if defined(__SSE2__)
-  const __m128i k0 = _mm_load_si128(reinterpret_cast<const __m128i*>(key));
-  const __m128i k1 = _mm_load_si128(reinterpret_cast<const __m128i*>(key + 16));
+  __m128i k0;
+  __m128i k1;
+  padded_lower(domain, k0, k1);
+  w[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k0));
+  w[1] = high_half(k0);
+  w[2] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k1));
+  w[3] = high_half(k1);
+#else
+  char key[32] = {};
+  lower_ascii(domain.data(), domain.size(), key);
+  std::memcpy(w, key, sizeof(w));
+#endif
+}
+
+}  // namespace
+
+void domain_memo::prefetch(std::string_view domain) const noexcept {
+  if (domain.empty() || domain.size() > sizeof(short_entry::bytes)) return;
+  std::uint64_t w[4];
+  padded_words(domain, w);
+  __builtin_prefetch(&short_[2 * short_set(w)]);
+}
+
+// The ASCII domain stage starts by lower-casing into `out`, and every rule after that reads
+// only the lower-case form: so it is lower-cased here, and a hit appends it unchanged. The
+// padded form is hashed (short_set) and compared 16 bytes at a time: no call to a hash or
+// memcmp for the most frequent step of validation.
+domain_facts domain_memo::lookup_short(std::string_view domain, std::string& out) {
+  alignas(16) char key[sizeof(short_entry::bytes)];
+  std::uint64_t w[4];
+#if defined(__SSE2__)
+  __m128i k0;
+  __m128i k1;
+  padded_lower(domain, k0, k1);
+  _mm_store_si128(reinterpret_cast<__m128i*>(key), k0);
+  _mm_store_si128(reinterpret_cast<__m128i*>(key + 16), k1);
+  w[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k0));
+  w[1] = high_half(k0);
+  w[2] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k1));
+  w[3] = high_half(k1);
+#else
+  std::memset(key, 0, sizeof(key));
+  lower_ascii(domain.data(), domain.size(), key);
+  std::memcpy(w, key, sizeof(w));
+#endif
+  short_entry* set = &short_[2 * short_set(w)];
+#if defined(__SSE2__)
   const auto same = [&](const short_entry& e) {
     const __m128i e0 = _mm_load_si128(reinterpret_cast<const __m128i*>(e.bytes));
     const __m128i e1 = _mm_load_si128(reinterpret_cast<const __m128i*>(e.bytes + 16));

@@ -4,6 +4,8 @@
 #include "leadpipe/email.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <stdexcept>
@@ -448,4 +450,42 @@ TEST_CASE("plain cells: the fast path gives the full path's result at every leng
   v.validate("ABCDEFGHIJKLMNOPQRSTUVWXYZ.abc@EXAMPLE-Corp.CO.UK", fast);
   CHECK(fast.key == "abcdefghijklmnopqrstuvwxyz.abc@example-corp.co.uk");
   CHECK(fast.sent == "ABCDEFGHIJKLMNOPQRSTUVWXYZ.abc@example-corp.co.uk");
+}
+
+// The memo of domains builds its key with 32-byte loads straight from the cell unless they would
+// cross into the next page; a domain ending right at a page end, or anywhere before it, must give
+// the same verdict as one in an ordinary string, from a fresh result and from a warmed memo, and
+// the prefetch hint must change nothing.
+TEST_CASE("domains at every distance from a page end validate the same, memo warm or cold") {
+  const email_validator& v = shared_validator();
+  constexpr std::size_t page = 4096;
+  auto* block = static_cast<char*>(std::aligned_alloc(page, 2 * page));
+  REQUIRE(block != nullptr);
+  std::memset(block, 'Z', 2 * page);
+  const std::vector<std::string> cells = {"Ann@Example.COM", "b@X.io", "c.d@Mail.Some-Corp.CO.UK",
+                                          "e@abcdefghijklmnopqrstuvwxyz0123.com",
+                                          "f@ABCDEFGHIJKLMNOPQRSTUVWXYZ01234.com", "g@x.y z",
+                                          "h@bad..com", "i@Gmail.com"};
+  email_result warm;
+  for (int round = 0; round < 40; ++round) {  // the memo appears after 16 calls
+    for (const std::string& cell : cells) v.validate(cell, warm);
+  }
+  for (const std::string& cell : cells) {
+    const email_result want = check(cell);
+    for (std::size_t back = cell.size(); back <= cell.size() + 40; ++back) {
+      char* at = block + page - back;  // the cell ends `back - size` bytes before the page end
+      std::memcpy(at, cell.data(), cell.size());
+      const std::string_view view(at, cell.size());
+      v.prefetch(view, warm);
+      v.validate(view, warm);
+      CAPTURE(cell);
+      CAPTURE(back);
+      CHECK(warm.status == want.status);
+      CHECK(warm.reason == want.reason);
+      CHECK(warm.sent == want.sent);
+      CHECK(warm.key == want.key);
+      CHECK(warm.flags == want.flags);
+    }
+  }
+  std::free(block);
 }

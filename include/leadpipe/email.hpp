@@ -173,6 +173,11 @@ class email_validator {
   /// validate()'s; out.flags is 0 and typo_suggestion empty. Thread-safe; same aliasing rule.
   void identity(std::string_view cell, email_result& out) const;
 
+  /// A hint, no result: starts loading what validating `cell` with `out` will look up in its
+  /// memo of domains, so that a caller that knows its next cells (a batch of rows, a list) can
+  /// overlap those cache misses with other work. Cheap; does nothing for unusual cells.
+  void prefetch(std::string_view cell, const email_result& out) const noexcept;
+
   struct tables;  ///< implementation detail (pipeline/email_detail.hpp)
 
  private:
