@@ -87,6 +87,19 @@ alignas(64) constexpr std::array<char, 64> keep_mask = [] {
 
 constexpr std::uintptr_t page_size = 4096;
 
+// GCC defines __SANITIZE_ADDRESS__ under -fsanitize=address; clang (the fuzz build) answers
+// __has_feature instead.
+#if defined(__has_feature)
+#define LEADPIPE_HAS_FEATURE(x) __has_feature(x)
+#else
+#define LEADPIPE_HAS_FEATURE(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || LEADPIPE_HAS_FEATURE(address_sanitizer)
+constexpr bool under_asan = true;
+#else
+constexpr bool under_asan = false;
+#endif
+
 // The lower-case, zero-padded 32-byte form of an ASCII domain of at most 32 bytes, in two
 // registers. The bytes are loaded straight from the cell when 32 bytes from its start stay in
 // one page (they can then be read whatever lies past the domain), else copied first: bytes
@@ -96,12 +109,9 @@ constexpr std::uintptr_t page_size = 4096;
 // AddressSanitizer would report: its builds always copy.
 [[gnu::always_inline]] inline void padded_lower(std::string_view domain, __m128i& lo,
                                                 __m128i& hi) noexcept {
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr bool direct = false;
-#else
   const bool direct =
+      !under_asan &&
       (reinterpret_cast<std::uintptr_t>(domain.data()) & (page_size - 1)) <= page_size - 32;
-#endif
   if (direct) {
     lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(domain.data()));
     hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(domain.data() + 16));
