@@ -628,26 +628,9 @@ const char* csv_reader::stray_quote_line(const char* start) const noexcept {
   const std::size_t window =
       std::min(options_.max_record_bytes, static_cast<std::size_t>(end - start));
   skip_state state = skip_state::field_start;
+  std::uint64_t newlines = 0;
   const char* first_lf = nullptr;
-  for (const char* p = start; p < start + window; ++p) {
-    const char c = *p;
-    switch (state) {
-      case skip_state::field_start:
-        state = c == '"' ? skip_state::quoted : (c == delimiter_ ? state : skip_state::unquoted);
-        break;
-      case skip_state::unquoted:
-        if (c == delimiter_) state = skip_state::field_start;
-        break;
-      case skip_state::quoted:
-        if (c == '"') state = skip_state::quote_seen;
-        if (c == '\n' && first_lf == nullptr) first_lf = p;
-        break;
-      case skip_state::quote_seen:
-        state = c == '"' ? skip_state::quoted
-                         : (c == delimiter_ ? skip_state::field_start : skip_state::unquoted);
-        break;
-    }
-  }
+  if (skip_scan(start, start + window, state, newlines, &first_lf) != nullptr) return nullptr;
   return state == skip_state::quoted ? first_lf : nullptr;
 }
 
@@ -676,7 +659,7 @@ void csv_reader::skip_long_record(csv_record& record) {
   std::uint64_t newlines = 0;
   const char* lf = nullptr;
   for (const char* p = start;;) {
-    lf = skip_scan(p, state, newlines);
+    lf = skip_scan(p, buf_.get() + end_, state, newlines, nullptr);
     if (lf != nullptr) break;
     pos_ = end_;
     if (eof_) break;
@@ -695,10 +678,12 @@ void csv_reader::skip_long_record(csv_record& record) {
   ++records_;
 }
 
-// Finds the LF ending the record from `p` on, carrying the quote state across calls; nullptr
-// when the buffer ends first (everything up to end_ is then consumed).
-const char* csv_reader::skip_scan(const char* p, skip_state& state, std::uint64_t& newlines) {
-  const char* const end = buf_.get() + end_;
+// Finds the LF ending the record from `p` on, before `end`, carrying the quote state across
+// calls; nullptr when `end` comes first. With `first_quoted_lf`, also notes the first LF inside
+// quotes (if it is still null).
+const char* csv_reader::skip_scan(const char* p, const char* end, skip_state& state,
+                                  std::uint64_t& newlines,
+                                  const char** first_quoted_lf) const noexcept {
   delim_finder finder(delimiter_);
   while (p < end) {
     switch (state) {
@@ -720,7 +705,12 @@ const char* csv_reader::skip_scan(const char* p, skip_state& state, std::uint64_
       }
       case skip_state::quoted: {
         const char* q = find_quote(p, end);
-        newlines += count_lf(p, q == nullptr ? end : q);
+        const char* const stop = q == nullptr ? end : q;
+        if (first_quoted_lf != nullptr && *first_quoted_lf == nullptr) {
+          *first_quoted_lf = static_cast<const char*>(
+              std::memchr(p, '\n', static_cast<std::size_t>(stop - p)));
+        }
+        newlines += count_lf(p, stop);
         if (q == nullptr) return nullptr;
         state = skip_state::quote_seen;
         p = q + 1;

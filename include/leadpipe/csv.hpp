@@ -192,7 +192,9 @@ class csv_reader {
   [[nodiscard]] const char* stray_quote_line(const char* start) const noexcept;
   void finish_first_line(csv_record& record, const char* start, const char* lf,
                          std::size_t fields_begin);
-  [[nodiscard]] const char* skip_scan(const char* p, skip_state& state, std::uint64_t& newlines);
+  [[nodiscard]] const char* skip_scan(const char* p, const char* end, skip_state& state,
+                                      std::uint64_t& newlines,
+                                      const char** first_quoted_lf) const noexcept;
 
   byte_source source_;
   csv_options options_;
