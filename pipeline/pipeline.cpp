@@ -225,10 +225,11 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   rep.input.encoding = src.encoding();
   rep.input.gzip = src.compressed();
   csv_options csv = opts.csv;
-  // A delimiter under which the header has an email column wins the detection.
-  csv.header_usable = [&opts](std::span<const std::string_view> fields) {
+  // A delimiter under which the header has an email column wins the detection. The reader keeps
+  // its options: the test owns what it reads.
+  csv.header_usable = [how = opts.mapping](std::span<const std::string_view> fields) {
     const std::vector<std::string> header(fields.begin(), fields.end());
-    return map_columns(header, opts.mapping, nullptr).has_value();
+    return map_columns(header, how, nullptr).has_value();
   };
   auto reader = csv_reader::open(std::move(src), csv, &message);
   if (!reader) throw std::runtime_error(message);
