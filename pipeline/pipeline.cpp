@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "leadpipe/ascii.hpp"
 #include "leadpipe/contract_email.hpp"
 #include "leadpipe/json_writer.hpp"
 #include "leadpipe/utf8.hpp"
@@ -169,6 +170,10 @@ struct cpu_pipeline::impl {
   email_result validated;  // validates every row, so that its memo of domains sees them all
   lead_view lead;
   bool plain_cells = false;         // of the row decide() accepted last: see accepted_lead
+  bool lead_mapped = false;         // of the same row: `lead` is its lead_view
+  // The sink reads a clean row's cells itself, and no row can have more custom fields than the
+  // API takes (which map() would count): such rows are not mapped.
+  bool cells_only = false;
   std::uint64_t non_utf8_rows = 0;  // rows whose text is not UTF-8, email cell or other
   // Rows spanning long_span_lines lines or more (a quoted cell holding that many line breaks):
   // how many, and the first one's lines and error. A stray quote makes one such row of the rows
@@ -386,6 +391,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
   plain_cells = clean_text && text.quote_free;
   if (!valid_utf8 && !rec.raw_truncated) ++non_utf8_rows;
   if (!text.quote_free) note_lone_cr(rec);
+  lead_mapped = !clean_text;
   if (!clean_text) {
     mapper.map(rec.fields, lead, false);
     if (lead.repaired_encoding) rep.count_repaired_encoding();
@@ -453,8 +459,11 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     detail = fmt::format("did you mean {}?", email.typo_suggestion);
     r.detail = detail;
   }
-  if (clean_text) mapper.map(rec.fields, lead, true);
-  if (lead.custom_dropped != 0 && capped_leads++ == 0) capped_line = rec.line;
+  if (clean_text && !cells_only) {
+    mapper.map(rec.fields, lead, true);
+    lead_mapped = true;
+  }
+  if (lead_mapped && lead.custom_dropped != 0 && capped_leads++ == 0) capped_line = rec.line;
   return true;
 }
 
@@ -486,6 +495,8 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       std::clamp<std::size_t>((std::size_t{1} << 16) / (s.reader.header().size() + 1), 1, 32);
   s.batch.resize(batch_size);
   s.checked.resize(batch_size);
+  s.cells_only =
+      sink.reads_cells() && s.mapper.mapping().custom_columns.size() <= max_custom_fields;
   std::uint64_t bytes_read = 0;
   bool stopped = false;
 
@@ -547,7 +558,8 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       } else {
         if (s.opts.record_accepted) outcomes.local(r);
         const email_result& e = s.checked[k].email;
-        sink.accept({rec.line, rec.offset, e.sent, e.key, e.flags, &s.lead, s.plain_cells});
+        sink.accept({rec.line, rec.offset, e.sent, e.key, e.flags,
+                     s.lead_mapped ? &s.lead : nullptr, s.plain_cells, rec.fields});
       }
       outcomes.row_finished(rec.line);
     }
@@ -639,6 +651,7 @@ csv_lead_writer::csv_lead_writer(const std::string& path, const column_mapping& 
 }
 
 void csv_lead_writer::accept(const accepted_lead& a) {
+  if (a.lead == nullptr) return accept_cells(a);
   // One reservation for the whole row, then cells go in through a raw pointer: a std::string
   // append per cell (size checks, a memcpy call each) cost more than the cells themselves.
   const lead_view& lead = *a.lead;
@@ -670,6 +683,35 @@ void csv_lead_writer::accept(const accepted_lead& a) {
       p = put(p, c[k].value);
       ++k;
     }
+  }
+  *p++ = '\n';
+  out_.commit(p);
+}
+
+// accept() for a row whose cells need no repair, straight from them: each mapped cell trimmed
+// as lead_mapper::map() trims it, in the same order, with the same quoting.
+void csv_lead_writer::accept_cells(const accepted_lead& a) {
+  const auto cells = a.cells;
+  const auto cell = [&cells](std::uint32_t col) {
+    return col < cells.size() ? ascii::trim_blanks(cells[col]) : std::string_view{};
+  };
+  std::size_t bound = csv_cell_bound(a.sent_email.size()) + lead_field_count +
+                      mapping_.custom_columns.size() + 1;
+  for (const std::string_view c : cells) bound += csv_cell_bound(c.size());
+  char* const start = out_.reserve(bound);
+  char* p = put_csv_cell(start, a.sent_email, false);
+  const bool plain = a.plain_cells;
+  const auto put = [plain](char* at, std::string_view v) {
+    return plain ? put_plain_csv_value(at, v) : put_csv_cell(at, v, false);
+  };
+  for (std::size_t f = 1; f < lead_field_count; ++f) {
+    *p++ = ',';
+    const std::uint32_t col = mapping_.field_column[f];
+    if (col != column_mapping::none) p = put(p, cell(col));
+  }
+  for (const std::uint32_t col : mapping_.custom_columns) {
+    *p++ = ',';
+    p = put(p, cell(col));
   }
   *p++ = '\n';
   out_.commit(p);

@@ -47,10 +47,14 @@ struct accepted_lead {
   std::string_view sent_email;
   std::string_view identity_key;
   std::uint8_t flags = 0;
+  /// The mapped lead; null only for a sink that reads_cells(), when the record's text is valid
+  /// UTF-8 without NUL (no cell needs repair): the sink then reads `cells` itself.
   const lead_view* lead = nullptr;
   /// The record held no quote, CR or comma other than its delimiters and was valid UTF-8, so
   /// no cell of `lead` needs quotes in comma-separated output (put_plain_csv_value).
   bool plain_cells = false;
+  /// The record's cells, as the column mapping numbers them (untrimmed).
+  std::span<const std::string_view> cells;
 };
 
 /// Where accepted leads go (ripgrep's sink: a narrow consumer interface).
@@ -59,6 +63,10 @@ class lead_sink {
   virtual ~lead_sink() = default;
   /// Takes one accepted lead. May block (back-pressure from the network side).
   virtual void accept(const accepted_lead& lead) = 0;
+  /// True when the sink can do without a lead_view for rows whose cells need no repair
+  /// (accepted_lead::lead null, accepted_lead::cells read instead): mapping every row into one
+  /// costs as much as writing it.
+  [[nodiscard]] virtual bool reads_cells() const noexcept { return false; }
 };
 
 /// Where locally decided rows go: the outcome files and the report (validate), or the import's
@@ -140,19 +148,22 @@ class csv_lead_writer final : public lead_sink {
   /// Opens `path` atomically and writes the header for `mapping`. Throws output_error.
   csv_lead_writer(const std::string& path, const column_mapping& mapping);
   void accept(const accepted_lead& lead) override;
+  [[nodiscard]] bool reads_cells() const noexcept override { return true; }
   /// Flushes and renames into place. Throws output_error.
   void close();
 
  private:
+  void accept_cells(const accepted_lead& lead);
+
   output_file out_;
   const column_mapping& mapping_;
-  std::vector<std::uint32_t> custom_index_;  // column -> position among custom fields
 };
 
 /// A sink that only counts (validate without --out).
 class counting_sink final : public lead_sink {
  public:
   void accept(const accepted_lead&) override { ++count_; }
+  [[nodiscard]] bool reads_cells() const noexcept override { return true; }
   [[nodiscard]] std::uint64_t count() const { return count_; }
 
  private:
