@@ -78,7 +78,9 @@ output_file::~output_file() {
 }
 
 void output_file::fail(std::string_view what) const {
-  throw output_error(fmt::format("{}: {}: {}", path_, what, std::strerror(errno)));
+  const int e = errno;
+  const std::string_view name = path_ == "-" ? std::string_view("<stdout>") : path_;
+  throw output_error(fmt::format("{}: {}: {}", name, what, std::strerror(e)));
 }
 
 void output_file::write_through(std::string_view s) {

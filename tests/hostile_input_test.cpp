@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -432,4 +433,32 @@ TEST_CASE("malformed rows that could not be split still name their email in --ou
   CHECK(outcomes.find("\n3,bo@acme.io,malformed_row,record_too_long") != std::string::npos);
   CHECK(outcomes.find("\n4,cy@acme.io,accepted") != std::string::npos);
   CHECK(outcomes.find("\n5,dee@acme.io,malformed_row,unterminated_quote") != std::string::npos);
+}
+
+// `--out - | head -c 10`: the reader goes away. SIGPIPE is ignored, so the write fails with EPIPE
+// like any other output error: a message naming standard output, exit 3, the report written and
+// the outcome lines of the rows read so far flushed, instead of a silent death by the signal.
+TEST_CASE("a reader of --out - that goes away: exit 3, a message, a report and outcomes") {
+  std::string text = "Email,First Name\n";
+  for (int i = 0; i < 20000; ++i) text += "lead" + std::to_string(i) + "@acme.io,Lead\n";
+  const fs::path input = write("pipe.csv", text);
+  const fs::path log = dir() / "pipe-log.txt";
+  const fs::path rep = dir() / "pipe-report.json";
+  const fs::path oc = dir() / "pipe-outcomes.csv";
+  const fs::path rc = dir() / "pipe-rc.txt";
+  const std::string cmd = "bash -c \"timeout 120 " LEADPIPE_BINARY_DIR
+                          "/pipeline/cli/leadpipe validate '" +
+                          input.string() + "' --out - --outcomes '" + oc.string() +
+                          "' --report '" + rep.string() + "' 2>'" + log.string() +
+                          "' | head -c 10 >/dev/null; echo \\${PIPESTATUS[0]} >'" + rc.string() +
+                          "'\"";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  CHECK(slurp(rc) == "3\n");
+  CHECK(slurp(log).find("<stdout>: write failed: Broken pipe") != std::string::npos);
+  const std::string report = slurp(rep);
+  CHECK(report.find("\"exit_code\":3") != std::string::npos);
+  CHECK(report.find("\"balanced\":true") != std::string::npos);
+  const std::string outcomes = slurp(oc);
+  CHECK(outcomes.starts_with("line,"));
+  CHECK(std::count(outcomes.begin(), outcomes.end(), '\n') > 1);
 }

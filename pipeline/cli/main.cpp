@@ -19,8 +19,8 @@
 
 namespace {
 
-// Set by the signal handler: the first SIGINT/SIGTERM stops gracefully, the second abandons
-// requests in flight. Lock-free atomics are safe to store from a handler.
+// Set by the signal handler: the first SIGINT/SIGTERM/SIGHUP stops gracefully, the second
+// abandons requests in flight (SIGHUP: a job started from an ssh session that drops). Lock-free atomics are safe to store from a handler.
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_abandon{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
@@ -39,6 +39,11 @@ void install_signal_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  // A reader that goes away (`--out - | head -1`) makes writes fail with EPIPE, an output error
+  // like any other (exit 3, the report and the other outputs written), instead of a silent
+  // death that leaves buffered outcome lines unwritten.
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 int fail(const char* what, int code) {
