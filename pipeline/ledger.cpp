@@ -11,8 +11,10 @@ ledger::ledger(report& rep, outcome_files& files, journal_writer* journal)
 
 void ledger::local(const row_result& r) {
   std::lock_guard lock(mutex_);
-  files_.write(r);
+  // Counted first: a row the pipeline decided is in the report even when its line cannot be
+  // written, so that the report of a job stopped by a full disk still adds up.
   rep_.count(r.what, r.by);
+  write_locked(r);
   // Raised under the lock that wrote the row, so no checkpoint sees the row without it.
   advance_watermark(r.line);
 }
@@ -23,18 +25,41 @@ journal_checkpoint ledger::checkpoint_locked() {
           files_.rejects_size()};
 }
 
+void ledger::fail_locked(const std::exception& e) {
+  frozen_ = true;
+  if (!failure_) failure_ = e.what();
+}
+
+void ledger::write_locked(const row_result& r) {
+  if (failure_) return;
+  try {
+    files_.write(r);
+  } catch (const std::exception& e) {
+    fail_locked(e);
+    throw ledger_error(*failure_);
+  }
+}
+
 void ledger::dispatched(const batch& b) {
   if (journal_ == nullptr || b.leads.empty()) return;
   std::lock_guard lock(mutex_);
+  if (failure_) return;
   std::uint64_t hi = 0;
   for (const auto& l : b.leads) hi = std::max(hi, l.line);
-  journal_->record_dispatch(b.id, hi);
+  try {
+    journal_->record_dispatch(b.id, hi);
+  } catch (const std::exception& e) {
+    fail_locked(e);
+    throw ledger_error(*failure_);
+  }
 }
 
 void ledger::settle(const batch& b, std::span<const lead_settlement> settle, bool durable) {
   std::lock_guard lock(mutex_);
   std::vector<std::uint64_t> lines;
   lines.reserve(b.leads.size());
+  std::vector<std::string_view> members;
+  bool failed_here = false;
   for (std::size_t i = 0; i < b.leads.size(); ++i) {
     const batch_lead& l = b.leads[i];
     const lead_settlement& s = settle[i];
@@ -46,20 +71,34 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
     r.detail = s.detail;
     r.by = s.by;
     r.batch = b.id;
-    files_.write(r);
     rep_.count(s.what, s.by);
-    // Once frozen (a stop), settlements are no longer journaled: a resumed run redoes these
-    // rows, and it can only confirm them as added if the cache does not list them already.
-    if (on_member && !frozen_ && s.by == decided_by::server &&
+    try {
+      write_locked(r);
+    } catch (const ledger_error&) {
+      failed_here = true;  // every lead is still counted; the error is thrown below
+    }
+    if (s.by == decided_by::server &&
         (s.what == outcome::added || s.what == outcome::already_in_campaign)) {
-      on_member(l.email);
+      members.push_back(l.email);
     }
     lines.push_back(l.line);
   }
   settled_leads_ += b.leads.size();
+  if (failed_here) throw ledger_error(*failure_);
   if (!durable) frozen_ = true;
-  if (durable && !frozen_ && journal_ != nullptr) {
-    journal_->record_batch(b.id, lines, checkpoint_locked());
+  if (frozen_) return;
+  if (journal_ != nullptr) {
+    try {
+      journal_->record_batch(b.id, lines, checkpoint_locked());
+    } catch (const std::exception& e) {
+      fail_locked(e);
+      throw ledger_error(*failure_);
+    }
+  }
+  // Only a journaled batch may be cached: a resumed run redoes any other, and confirms its
+  // leads as added only if the cache does not list them already.
+  if (on_member) {
+    for (const std::string_view m : members) on_member(m);
   }
 }
 
@@ -77,13 +116,30 @@ void ledger::freeze() {
 
 void ledger::finish() {
   std::lock_guard lock(mutex_);
-  const journal_checkpoint cp = checkpoint_locked();
-  if (journal_ != nullptr && !frozen_) journal_->record_finished(cp);
+  if (failure_) return;
+  try {
+    const journal_checkpoint cp = checkpoint_locked();
+    if (journal_ != nullptr && !frozen_) journal_->record_finished(cp);
+  } catch (const std::exception& e) {
+    fail_locked(e);
+    throw ledger_error(*failure_);
+  }
 }
 
 void ledger::flush() {
   std::lock_guard lock(mutex_);
-  files_.flush(false);
+  if (failure_) return;
+  try {
+    files_.flush(false);
+  } catch (const std::exception& e) {
+    fail_locked(e);
+    throw ledger_error(*failure_);
+  }
+}
+
+std::optional<std::string> ledger::failure() const {
+  std::lock_guard lock(mutex_);
+  return failure_;
 }
 
 std::uint64_t ledger::settled_leads() const {

@@ -46,3 +46,55 @@ TEST_CASE("a checkpoint's watermark never goes back, and a local row raises it")
   CHECK(st->last.watermark_line == 50);
   fs::remove_all(dir);
 }
+
+// A full disk under the outcome files: the batch whose checkpoint flush fails is not journaled
+// and not cached (a resumed run redoes it and must find it missing from the cache to confirm
+// it as added); the ledger throws once, then only counts, so the report still adds up.
+TEST_CASE("a write that fails freezes the ledger: no journal record, no cached member") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("leadpipe_ledger_full_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string journal_path = (dir / "j.journal").string();
+  journal_identity id;
+  id.base_url = "https://127.0.0.1:1/api/v1";
+  id.campaign_id = 1;
+  id.input_path = "leads.csv";
+  std::vector<std::string> members;
+  {
+    report rep("import");
+    outcome_files files("/dev/full", "");  // every flush fails with ENOSPC
+    journal_writer j = journal_writer::create(journal_path, id);
+    ledger led(rep, files, &j);
+    led.on_member = [&members](std::string_view e) { members.emplace_back(e); };
+    batch b;
+    b.id = 1;
+    b.leads.push_back(batch_lead{2, "a@acme.io", 0, 0});
+    b.leads.push_back(batch_lead{3, "b@acme.io", 0, 0});
+    const std::vector<lead_settlement> s(2, lead_settlement{});
+    CHECK_THROWS_AS(led.settle(b, s, true), ledger_error);
+    REQUIRE(led.failure().has_value());
+    CHECK(led.failure()->find("/dev/full") != std::string::npos);
+    CHECK(rep.outcomes()[outcome::added] == 2);
+    // Later settlements and local rows are counted, not written, not journaled, not cached.
+    b.id = 2;
+    b.leads[0].line = 4;
+    b.leads[1].line = 5;
+    CHECK_NOTHROW(led.settle(b, s, true));
+    row_result r;
+    r.line = 6;
+    r.email = "bad";
+    r.what = outcome::invalid_email;
+    CHECK_NOTHROW(led.local(r));
+    CHECK_NOTHROW(led.finish());
+    CHECK(rep.outcomes()[outcome::added] == 4);
+    CHECK(rep.outcomes()[outcome::invalid_email] == 1);
+  }
+  CHECK(members.empty());
+  std::string msg;
+  auto st = read_journal(journal_path, &msg);
+  REQUIRE_MESSAGE(st.has_value(), msg);
+  CHECK_FALSE(st->acked_lines.contains(2));
+  CHECK_FALSE(st->acked_lines.contains(4));
+  CHECK_FALSE(st->finished);
+  fs::remove_all(dir);
+}

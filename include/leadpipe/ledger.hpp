@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -67,16 +68,25 @@ class ledger {
   void flush();
 
   [[nodiscard]] std::uint64_t settled_leads() const;
+  /// Why writing an outcome file or the journal failed (a full disk, an I/O error), once it
+  /// has: the method that met the failure threw it as ledger_error; from then on the ledger is
+  /// frozen, writes nothing more and only counts (so the report still adds up), and the job
+  /// must stop (exit 3).
+  [[nodiscard]] std::optional<std::string> failure() const;
 
   /// Called (under the ledger's lock, from whichever thread settles) with the sent address of
-  /// every lead the server added or reported already in the campaign: the import adds them to
-  /// the cached campaign members. Not called once frozen: those rows are redone on --resume,
-  /// which confirms them as added only if the cache does not list them. Set before the job
-  /// starts.
+  /// every lead the server added or reported already in the campaign, once its batch is
+  /// journaled: the import adds them to the cached campaign members. Not called for a batch
+  /// that is not journaled (settled after a stop, or whose files or journal record could not be
+  /// written): those rows are redone on --resume, which confirms them as added only if the
+  /// cache does not list them. Set before the job starts.
   std::function<void(std::string_view sent_email)> on_member;
 
  private:
   journal_checkpoint checkpoint_locked();
+  // Writes `r` unless a write failed before; the first failure freezes the ledger and is kept.
+  void write_locked(const row_result& r);
+  void fail_locked(const std::exception& e);
   mutable std::mutex mutex_;
   report& rep_;
   outcome_files& files_;
@@ -84,7 +94,14 @@ class ledger {
   std::atomic<std::uint64_t> watermark_{0};
   std::uint64_t settled_leads_ = 0;
   bool frozen_ = false;
+  std::optional<std::string> failure_;
   std::string detail_scratch_;
+};
+
+/// What a ledger method throws when an outcome file or the journal cannot be written.
+class ledger_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace leadpipe

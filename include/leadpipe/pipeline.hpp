@@ -84,9 +84,11 @@ class outcome_sink {
 class file_outcome_sink final : public outcome_sink {
  public:
   file_outcome_sink(outcome_files& files, report& rep) : files_(files), rep_(rep) {}
+  // Counted first: a row read is decided whether or not its line could be written, so that the
+  // report of a run stopped by a full disk still adds up.
   void local(const row_result& r) override {
-    files_.write(r);
     rep_.count(r.what, r.by);
+    files_.write(r);
   }
 
  private:

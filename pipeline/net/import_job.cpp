@@ -607,6 +607,14 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     } catch (...) {
       cpu_error = std::current_exception();
       queue.close();
+      // An outcome file that cannot be written (a full disk): the batches still queued are not
+      // sent, since their outcomes could not be recorded. (After an input error they are: their
+      // rows were read whole.)
+      if (auto why = led.failure()) {
+        asio::post(io, [&pool, why = std::move(*why)] {
+          pool.request_stop({outcome::not_imported_stopped, why});
+        });
+      }
     }
     cpu_done.store(true, std::memory_order_release);
   });
@@ -649,11 +657,16 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
       if (const auto k = keyer.email(m)) existing.insert(*k);
     }
   }
-  if (cpu_error) std::rethrow_exception(cpu_error);
-
   const bool stopped = pool.stopped().has_value();
-  if (!stopped) led.finish();
-  files.close();
+  // A ledger that could not write (a full disk) has thrown where it failed; the files are not
+  // touched again.
+  if (!stopped && !cpu_error && !led.failure()) {
+    try {
+      led.finish();
+    } catch (const ledger_error&) {
+    }
+  }
+  if (!cpu_error && !led.failure()) files.close();
 
   const rate_limiter_stats ls = limiter.stats();
   const retry_stats rs = retry.stats();
@@ -693,6 +706,10 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   if (o.cache != nullptr) count_cache_gap(rep, n);
   rep.network = n;
   (void)rs;
+  // The network side's figures are in the report before a CPU-side error ends the job (the
+  // caller writes the report with exit 3).
+  if (cpu_error) std::rethrow_exception(cpu_error);
+  if (const auto failed = led.failure()) throw std::runtime_error(*failed);
   if (stopped) rep.stop_reason = pool.stopped()->message;
 
   const auto& c = rep.outcomes();

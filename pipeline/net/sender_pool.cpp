@@ -92,6 +92,10 @@ void sender_pool::start() {
       if (e) {
         try {
           std::rethrow_exception(e);
+        } catch (const ledger_error& ex) {
+          // An outcome file or the journal could not be written (a full disk): the job stops
+          // sending, since what it sends could no longer be accounted for.
+          stop_fatal(outcome::not_imported_stopped, ex.what());
         } catch (const std::exception& ex) {
           stop_fatal(outcome::not_imported_stopped, fmt::format("internal error: {}", ex.what()));
         }
