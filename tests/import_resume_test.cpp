@@ -221,3 +221,48 @@ TEST_CASE("--resume with another --outcomes path is refused; with the same one i
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
   CHECK(s.members(1).size() == emails.size());
 }
+
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+// Problems on this machine end the job before its first request, since the sync before the
+// import can take hours: a second run of a job that is running, an output that cannot be
+// created, the API key file named as an output (which would lose the key: exit 2).
+TEST_CASE("a running job, an unwritable output, the key file as output: refused before a request") {
+  live_sim s(sim::default_config());
+  const std::vector<std::string> emails = addresses(200);
+  const std::string input = s.write("leads.csv", csv_of(emails));
+  // Run A is slowed down (every add-leads answer takes 2 s), so B starts while A runs.
+  s.faults({"import:latency=2s..2s"});
+  const pid_t a = spawn(import_args(s, input, {"--batch-size", "100"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::int64_t requests_before = s.state_int("requests");
+  const int b = exit_code_of(spawn(import_args(s, input, {"--report", s.file("b.json")})));
+  CHECK(b == 3);
+  CHECK(read_all(s.file("b.json")).find("another import of this input") != std::string::npos);
+  CHECK(s.state_int("requests") <= requests_before + 2);  // A's own requests may go on meanwhile
+  CHECK(exit_code_of(a) == 0);
+  s.faults({});
+
+  const std::int64_t before = s.state_int("requests");
+  const auto other = import_args(s, s.write("other.csv", csv_of(addresses(5))),
+                                 {"--report", s.file("no/such/dir/r.json")});
+  CHECK(exit_code_of(spawn(other)) == 3);
+  CHECK(s.state_int("requests") == before);
+
+  const std::string key = s.write("key.txt", "sim-key\n");
+  auto over_key = import_args(s, s.write("third.csv", csv_of(addresses(5))),
+                              {"--api-key-file", key});
+  const auto at = std::find(over_key.begin(), over_key.end(), s.file("outcomes.csv"));
+  REQUIRE(at != over_key.end());
+  *at = key;
+  CHECK(exit_code_of(spawn(over_key)) == 2);
+  CHECK(read_all(key) == "sim-key\n");
+  CHECK(s.state_int("requests") == before);
+}

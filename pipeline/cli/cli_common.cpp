@@ -1,6 +1,10 @@
 #include "cli_common.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <utility>
@@ -171,6 +175,28 @@ void check_paths(std::initializer_list<named_path> inputs,
                                                       *out, other_flag));
       }
     }
+  }
+}
+
+void check_can_write(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty() || path == "-") return;
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (fs::is_directory(st)) {
+    throw std::runtime_error(fmt::format("{}: cannot write: it is a directory", path));
+  }
+  if (fs::exists(st)) {
+    if (::access(path.c_str(), W_OK) != 0) {
+      throw std::runtime_error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    }
+    return;
+  }
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot create it in {}: {}", path, dir.string(), std::strerror(errno)));
   }
 }
 

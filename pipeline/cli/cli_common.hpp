@@ -64,6 +64,11 @@ void write_report(const std::string& path, const report& rep);
 /// A flag and the path it names.
 using named_path = std::pair<const char*, const std::string*>;
 
+/// Throws std::runtime_error ("PATH: cannot write: ...") when an output at `path` cannot be
+/// created or replaced (a directory, no such directory, no permission), so that a job finds it
+/// before its first request rather than after hours of them. Nothing for "" and "-".
+void check_can_write(const std::string& path);
+
 /// Refuses (CLI::ValidationError: exit 2) an output that names one of the inputs or another
 /// output (outputs are renamed into place at the end: the user's file would be replaced), and
 /// two outputs on standard output ("-"), which would interleave. Empty paths are not given.

@@ -70,6 +70,12 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
                const std::atomic<bool>& abandon) {
   net::import_options o;
   o.cpu = to_options(a.flags);
+  // The key file is an input too: an output written over it would lose the key.
+  check_paths({{"--api-key-file", &a.api.api_key_file}},
+              {{"--out", &a.flags.out},
+               {"--outcomes", &a.flags.outcomes},
+               {"--rejects", &a.flags.rejects},
+               {"--report", &a.flags.report}});
   // Flags that cannot go together are usage errors (exit 2), found before anything starts.
   if (a.resume && a.no_journal)
     throw CLI::ValidationError("--resume", "cannot go with --no-journal");
@@ -137,6 +143,11 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
     rep.network->retries += s.retries;
   };
   try {
+    // Local problems end the job before the first request: a sync can take hours.
+    for (const std::string* out : {&a.flags.outcomes, &a.flags.rejects, &a.flags.report}) {
+      check_can_write(*out);
+    }
+    net::lock_import(o);
     std::optional<sync_cache> cache;
     net::cache_outcome cached;
     const net::sync_needs needs = needs_of(a.sets);

@@ -32,6 +32,7 @@ void add_sync(CLI::App& app, sync_args& a) {
 }
 
 int run_sync(const sync_args& a, const std::atomic<bool>& stop) {
+  check_paths({{"--api-key-file", &a.api.api_key_file}}, {{"--report", &a.report}});
   const net::api_options api = to_api_options(a.api);
   net::cache_policy policy = policy_of(a.sets);
   policy.refresh = a.sets.max_age == "0";

@@ -292,6 +292,28 @@ void drop_lines(const std::string& path, const line_set& drop, std::size_t input
   out.close();
 }
 
+// A new job over an unfinished one of the same input and campaign would resend its leads.
+void refuse_unfinished(const std::string& path, std::int64_t campaign_id) {
+  std::string msg;
+  const auto st = read_journal(path, &msg);
+  if (st && !st->finished) {
+    throw std::runtime_error(fmt::format(
+        "an unfinished import of this input into campaign {} exists ({}): rerun with --resume "
+        "to finish it, or delete that journal to start over",
+        campaign_id, path));
+  }
+}
+
+// The state directory, with the product's form of message when it cannot be made.
+void make_state_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot create the state directory: {}", dir, ec.message()));
+  }
+}
+
 journal_setup open_journal(const import_options& o, const endpoint& ep, report& rep) {
   journal_setup js;
   if (o.state_dir.empty()) {
@@ -305,30 +327,22 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
     std::fputs(fmt::format("leadpipe: warning: {}\n", rep.warnings.back()).c_str(), stderr);
     return js;
   }
-  std::filesystem::create_directories(o.state_dir);
+  make_state_dir(o.state_dir);
   journal_identity id;
   id.base_url = ep.url();
   id.campaign_id = o.campaign_id;
   id.input_path = std::filesystem::absolute(o.cpu.input).string();
   id.input_size = std::filesystem::file_size(o.cpu.input);
-  id.input_xxh3 = file_digest(o.cpu.input);
+  id.input_xxh3 = o.input_xxh3.empty() ? file_digest(o.cpu.input) : o.input_xxh3;
   id.outcomes_path = o.outcomes_path.empty() ? "" : std::filesystem::absolute(o.outcomes_path).string();
   id.rejects_path = o.rejects_path.empty() ? "" : std::filesystem::absolute(o.rejects_path).string();
   id.settings = settings_text(o);
   const std::string path = journal_path(o.state_dir, o.campaign_id, id.input_xxh3);
-  js.lock.emplace(path + ".lock", o.campaign_id);
+  if (!o.held_lock) js.lock.emplace(path + ".lock", o.campaign_id);
   const bool exists = std::filesystem::exists(path);
   std::string msg;
   if (!o.resume) {
-    if (exists) {
-      auto st = read_journal(path, &msg);
-      if (st && !st->finished) {
-        throw std::runtime_error(fmt::format(
-            "an unfinished import of this input into campaign {} exists ({}): rerun with "
-            "--resume to finish it, or delete that journal to start over",
-            o.campaign_id, path));
-      }
-    }
+    if (exists) refuse_unfinished(path, o.campaign_id);
     js.writer.emplace(journal_writer::create(path, id));
     return js;
   }
@@ -538,6 +552,15 @@ int dry_run(const import_options& o, report& rep) {
 }
 
 }  // namespace
+
+void lock_import(import_options& o) {
+  if (o.dry_run || o.state_dir.empty() || !is_regular_file(o.cpu.input)) return;
+  make_state_dir(o.state_dir);
+  o.input_xxh3 = file_digest(o.cpu.input);
+  const std::string path = journal_path(o.state_dir, o.campaign_id, o.input_xxh3);
+  o.held_lock = std::make_shared<const job_lock>(path + ".lock", o.campaign_id);
+  if (!o.resume && std::filesystem::exists(path)) refuse_unfinished(path, o.campaign_id);
+}
 
 int run_import(const import_options& o, report& rep, const std::atomic<bool>& stop,
                const std::atomic<bool>& abandon) {

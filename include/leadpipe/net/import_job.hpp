@@ -43,7 +43,16 @@ struct import_options {
   sync_cache* cache = nullptr;
   /// The rate limiter to share with earlier requests of the same key (a sync); null: own one.
   std::shared_ptr<rate_limiter> limiter_shared;
+  /// Set by lock_import(): the job's lock, already held, and the input's digest it was keyed by.
+  std::shared_ptr<const void> held_lock;
+  std::string input_xxh3;
 };
+
+/// Takes the job's lock (`<journal>.lock` in the state directory, created if need be) before
+/// anything is sent, so that a second run of the same job stops before it syncs; run_import
+/// then keeps it. Nothing for a dry run or a job without a journal. Throws with a clear message
+/// (the job is running elsewhere, the state directory cannot be created).
+void lock_import(import_options& opts);
 
 /// Runs the import to the end (or until `stop` is set: graceful; `abandon`: drop requests in
 /// flight too). Fills `rep` and returns the exit code (0 all done, 1 leads not imported, 3
