@@ -15,7 +15,7 @@
 
 namespace leadpipe::cli {
 
-void add_cpu_flags(CLI::App& cmd, cpu_flags& f) {
+void add_cpu_flags(CLI::App& cmd, cpu_flags& f, bool with_out) {
   cmd.add_option("INPUT", f.input, "lead CSV: a path, a .gz file, or - for standard input")
       ->required();
   auto* in = "Input";
@@ -62,7 +62,10 @@ void add_cpu_flags(CLI::App& cmd, cpu_flags& f) {
   cmd.add_option("--existing", f.existing, "emails already in the campaign (same format)")
       ->group(lists);
   auto* outs = "Outputs";
-  cmd.add_option("--out", f.out, "accepted leads in sent form, ready to import (CSV)")->group(outs);
+  if (with_out) {
+    cmd.add_option("--out", f.out, "accepted leads in sent form, ready to import (CSV)")
+        ->group(outs);
+  }
   cmd.add_option("--outcomes", f.outcomes, "one line per input row with its outcome (CSV)")
       ->group(outs);
   cmd.add_option("--rejects", f.rejects, "every row not accepted, with reason and raw text (CSV)")

@@ -44,8 +44,9 @@ struct cpu_flags {
   bool no_progress = false;
 };
 
-/// Registers the CPU flags on `cmd` (INPUT positional included).
-void add_cpu_flags(CLI::App& cmd, cpu_flags& f);
+/// Registers the CPU flags on `cmd` (INPUT positional included); --out (the accepted leads as a
+/// CSV) only `with_out`: an import sends them, check-template reads them.
+void add_cpu_flags(CLI::App& cmd, cpu_flags& f, bool with_out);
 
 /// Checks the flags and builds cpu_options. Throws CLI::ValidationError with a clear message.
 [[nodiscard]] cpu_options to_options(const cpu_flags& f);

@@ -20,7 +20,7 @@ void add_import(CLI::App& app, import_args& a) {
       "unsubscribed, already in the campaign, in other campaigns) are skipped locally from a "
       "cache that is refreshed when older than --max-age. The API key comes from "
       "SMARTLEAD_API_KEY or --api-key-file, never from the command line.");
-  add_cpu_flags(*cmd, a.flags);
+  add_cpu_flags(*cmd, a.flags, false);
   cmd->add_option("--campaign", a.campaign_id, "campaign id to import into")
       ->required()
       ->group("SmartLead")

@@ -12,7 +12,7 @@ void add_validate(CLI::App& app, validate_args& a) {
       "validate",
       "Read a lead CSV, validate and deduplicate every row, drop what the server would skip, "
       "and write clean leads, per-row outcomes and a report. Sends nothing.");
-  add_cpu_flags(*cmd, a.flags);
+  add_cpu_flags(*cmd, a.flags, true);
   a.cmd = cmd;
 }
 
