@@ -265,4 +265,15 @@ TEST_CASE("a running job, an unwritable output, the key file as output: refused 
   CHECK(exit_code_of(spawn(over_key)) == 2);
   CHECK(read_all(key) == "sim-key\n");
   CHECK(s.state_int("requests") == before);
+
+  // A refused key stops the job in its sync: the report still has the sync section and the
+  // cache's path, as a finished import's does.
+  const std::string wrong = s.write("wrong.txt", "not-the-key\n");
+  const auto refused = import_args(s, s.write("fourth.csv", csv_of(addresses(5))),
+                                   {"--api-key-file", wrong, "--report", s.file("refused.json")});
+  CHECK(exit_code_of(spawn(refused)) == 3);
+  const std::string report = read_all(s.file("refused.json"));
+  CHECK(report.find("\"sync\":{") != std::string::npos);
+  CHECK(report.find("\"cache\":\"") != std::string::npos);
+  CHECK(report.find("\"network\":{") != std::string::npos);
 }

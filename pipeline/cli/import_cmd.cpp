@@ -142,6 +142,10 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
     for (const auto& [status, n] : s.requests) rep.network->requests[status] += n;
     rep.network->retries += s.retries;
   };
+  // Filled by the sync, and in the report however the job ends: a nightly job parses the same
+  // shape whether the key was refused or every lead added.
+  net::cache_outcome cached;
+  const bool syncs = api && !a.no_cache;
   try {
     // Local problems end the job before the first request: a sync can take hours.
     for (const std::string* out : {&a.flags.outcomes, &a.flags.rejects, &a.flags.report}) {
@@ -149,14 +153,13 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
     }
     net::lock_import(o);
     std::optional<sync_cache> cache;
-    net::cache_outcome cached;
     const net::sync_needs needs = needs_of(a.sets);
     net::cache_policy policy = policy_of(a.sets);
     // A resumed or dry run sends no sync request: a resumed job keeps the sets its first run
     // fetched (a fresh member list would show its own leads as "already in the campaign").
     policy.no_sync = policy.no_sync || a.resume || a.dry_run;
     policy.progress = o.cpu.progress;
-    if (api && !a.no_cache) {
+    if (syncs) {
       session.emplace(*api, &stop);
       const email_validator v(o.cpu.email);
       cache = net::prepare_cache(*session, v, a.campaign_id, needs, policy, rep, cached);
@@ -189,6 +192,10 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
     }
   } catch (const std::exception& e) {
     add_sync_requests();
+    if (syncs) {
+      rep.sections["sync"] = net::sync_section_json(cached);
+      if (!cached.path.empty()) rep.settings["cache"] = cached.path;
+    }
     // A signal during the sync ends the job like one during the import: exit 1, with a report.
     const bool signalled = stop.load();
     write_failed_report(a.flags.report, rep, e.what(), signalled ? exit_not_imported : exit_fatal);
