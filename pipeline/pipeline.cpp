@@ -634,6 +634,15 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   dedup.entries = s.seen.size();
   dedup.bytes = table_bytes(s.seen);
   rep.sets.push_back(std::move(dedup));
+  if (const std::string& change = s.reader.source().changed_while_read(); !change.empty()) {
+    // The rows read may mix two versions of the file (an export rewritten in place, a file
+    // still being written): the outputs hold them, and the run fails so that no job takes them
+    // for the file's rows.
+    throw std::runtime_error(fmt::format(
+        "{}: the file changed while it was read ({}): the outputs hold the rows read, which may "
+        "mix two versions of it; run again once it is complete",
+        s.opts.input, change));
+  }
 }
 
 csv_lead_writer::csv_lead_writer(const std::string& path, const column_mapping& mapping)

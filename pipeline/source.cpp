@@ -67,6 +67,18 @@ class raw_stage final : public sd::stage {
 
   [[nodiscard]] std::uint64_t consumed() const noexcept { return consumed_; }
 
+  // For a regular file: its size and modification time when opened, checked again at its end.
+  void watch(const struct stat& st) {
+    watched_ = true;
+    size_at_open_ = static_cast<std::uint64_t>(st.st_size);
+    mtime_at_open_ = st.st_mtim;
+  }
+
+  // How the file changed between its opening and the read that found its end; empty when it
+  // did not (or is no regular file, or its end was not reached).
+  [[nodiscard]] const std::string& change() const noexcept { return change_; }
+
+
   [[nodiscard]] std::string digest() const {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(hash_));
@@ -95,15 +107,35 @@ class raw_stage final : public sd::stage {
   std::size_t read_fd(char* out, std::size_t n) {
     for (;;) {
       const ssize_t r = ::read(fd_, out, n);
+      if (r == 0 && watched_ && !checked_end_) check_end();
       if (r >= 0) return static_cast<std::size_t>(r);
       if (errno != EINTR)
         sd::fail(source_errc::read_failed, name_, "read failed: " + errno_text(errno));
     }
   }
 
+  void check_end() {
+    checked_end_ = true;
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return;
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const bool touched = st.st_mtim.tv_sec != mtime_at_open_.tv_sec ||
+                         st.st_mtim.tv_nsec != mtime_at_open_.tv_nsec;
+    if (size != size_at_open_ || consumed_ != size_at_open_ || touched) {
+      change_ = fmt::format("{} bytes when opened, {} bytes read, {} bytes at the end{}",
+                            size_at_open_, consumed_, size,
+                            touched ? ", modified meanwhile" : "");
+    }
+  }
+
   const std::string& name_;
   int fd_ = -1;
   bool owns_fd_ = false;
+  bool watched_ = false;
+  bool checked_end_ = false;
+  std::uint64_t size_at_open_ = 0;
+  struct timespec mtime_at_open_ {};
+  std::string change_;
   std::string_view memory_;
   std::size_t memory_pos_ = 0;
   std::size_t max_chunk_;
@@ -275,6 +307,7 @@ byte_source byte_source::open(std::string_view path, const source_options& optio
       sd::fail(source_errc::open_failed, p->name, "cannot open: is a directory");
     if (S_ISREG(st.st_mode)) {
       p->size = static_cast<std::uint64_t>(st.st_size);
+      p->raw->watch(st);
       // A hint only: failure changes nothing but read-ahead.
       (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
@@ -302,6 +335,9 @@ std::size_t byte_source::read(char* out, std::size_t n) {
 
 const std::string& byte_source::name() const noexcept { return impl_->name; }
 std::uint64_t byte_source::raw_bytes_read() const noexcept { return impl_->raw->consumed(); }
+const std::string& byte_source::changed_while_read() const noexcept {
+  return impl_->raw->change();
+}
 std::optional<std::uint64_t> byte_source::raw_size() const noexcept { return impl_->size; }
 std::string byte_source::raw_digest() const { return impl_->raw->digest(); }
 bool byte_source::compressed() const noexcept { return impl_->gzip; }

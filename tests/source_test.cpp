@@ -324,3 +324,36 @@ TEST_CASE("standard input through a pipe, gzip included") {
   CHECK_FALSE(size.has_value());
   CHECK(name == "<stdin>");
 }
+
+// An export rewritten in place, or still being written, under a running job: the end of the
+// file says so (size or modification time differ from the opening, or fewer/more bytes read).
+TEST_CASE("a file truncated or appended to while it is read is noticed at its end") {
+  const std::string text(1 << 20, 'x');
+  SUBCASE("unchanged") {
+    temp_file f("same.csv", text);
+    byte_source src = byte_source::open(f.path());
+    CHECK(read_all(src).size() == text.size());
+    CHECK(src.changed_while_read().empty());
+  }
+  SUBCASE("truncated") {
+    temp_file f("cut.csv", text);
+    byte_source src = byte_source::open(f.path());
+    std::array<char, 4096> buf{};
+    REQUIRE(src.read(buf.data(), buf.size()) > 0);
+    std::filesystem::resize_file(f.path(), 100000);
+    (void)read_all(src);
+    CHECK(src.changed_while_read().find("1048576 bytes when opened") != std::string::npos);
+  }
+  SUBCASE("appended to") {
+    temp_file f("grow.csv", text);
+    byte_source src = byte_source::open(f.path());
+    std::array<char, 4096> buf{};
+    REQUIRE(src.read(buf.data(), buf.size()) > 0);
+    {
+      std::ofstream more(f.path(), std::ios::binary | std::ios::app);
+      more << "more\n";
+    }
+    (void)read_all(src);
+    CHECK(src.changed_while_read().find("1048581 bytes at the end") != std::string::npos);
+  }
+}

@@ -87,6 +87,11 @@ class byte_source {
   [[nodiscard]] const std::string& name() const noexcept;
   /// Raw (still compressed, still encoded) bytes consumed so far; for progress.
   [[nodiscard]] std::uint64_t raw_bytes_read() const noexcept;
+  /// For a regular file read to its end: how it changed while it was read (its size or
+  /// modification time at the end differs from its opening, or the bytes read from its size
+  /// then), as "N bytes when opened, M bytes read, K bytes at the end[, modified meanwhile]";
+  /// empty otherwise. An export rewritten in place under a running job gives a mix of versions.
+  [[nodiscard]] const std::string& changed_while_read() const noexcept;
   /// Raw size of a regular file or memory input; nullopt for pipes and devices.
   [[nodiscard]] std::optional<std::uint64_t> raw_size() const noexcept;
   /// xxh3-128 of the raw bytes consumed so far, as 32 lower-case hex digits (canonical,
