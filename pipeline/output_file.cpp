@@ -19,6 +19,20 @@
 
 namespace leadpipe {
 
+namespace {
+
+// "<path>.tmp", or, when that name would pass the 255 bytes a file name may have, a shorter
+// hidden name in the same directory (so that the rename stays within one file system).
+std::string temp_name(const std::string& path) {
+  constexpr std::size_t name_max = 255;
+  const std::size_t slash = path.rfind('/');
+  const std::size_t base = slash == std::string::npos ? 0 : slash + 1;
+  if (path.size() - base + 4 <= name_max) return path + ".tmp";
+  return fmt::format("{}.leadpipe-{}.tmp", path.substr(0, base), ::getpid());
+}
+
+}  // namespace
+
 output_file::output_file(std::string path, bool atomic) : path_(std::move(path)) {
   if (path_ == "-") {
     file_ = stdout;
@@ -27,7 +41,7 @@ output_file::output_file(std::string path, bool atomic) : path_(std::move(path))
     // /dev/null or /dev/stdout is written in place, never renamed over.
     struct stat st {};
     if (atomic && ::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) atomic = false;
-    if (atomic) tmp_path_ = path_ + ".tmp";
+    if (atomic) tmp_path_ = temp_name(path_);
     const std::string& target = atomic ? tmp_path_ : path_;
     file_ = std::fopen(target.c_str(), "wb");
     if (file_ == nullptr) fail("cannot open for writing");

@@ -231,3 +231,21 @@ TEST_CASE("rows put through reserve() and commit() keep their order with write()
   CHECK(slurp(path) == want);
   fs::remove_all(dir);
 }
+
+// A legal name of 252-255 bytes has no room for ".tmp": the working name is then a shorter
+// hidden one in the same directory, and the file still ends under its own name.
+TEST_CASE("an output whose name leaves no room for .tmp is still written atomically") {
+  for (const std::size_t length : {251U, 252U, 255U}) {
+    const fs::path p = temp_dir() / std::string(length, 'n');
+    {
+      output_file f(p.string(), true);
+      f.write("x\n");
+      f.close();
+    }
+    CHECK(slurp(p) == "x\n");
+    fs::remove(p);
+  }
+  std::size_t left = 0;
+  for (const auto& e : fs::directory_iterator(temp_dir())) left += e.path().string().ends_with(".tmp");
+  CHECK(left == 0);
+}

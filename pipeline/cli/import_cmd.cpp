@@ -125,6 +125,20 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
   rep.settings["cross_campaign"] = a.sets.cross_campaign;
   rep.settings["cross_campaign_semantics"] = a.sets.cross_campaign_semantics;
   rep.settings["batch_size"] = std::to_string(a.batch_size);
+  // Without HOME (a systemd unit, some cron setups) the defaults are relative to the working
+  // directory: a --resume started elsewhere would not find the journal.
+  const auto relative_default = [&rep](const std::string& dir, const char* flag) {
+    if (dir.empty() || dir.front() == '/') return;
+    rep.warnings.push_back(fmt::format(
+        "neither HOME nor XDG_*_HOME is set: {} defaults to {} in the working directory; run "
+        "--resume from this directory, or give {}",
+        flag, dir, flag));
+    std::fputs(fmt::format("leadpipe: warning: {}\n", rep.warnings.back()).c_str(), stderr);
+  };
+  if (a.state_dir.empty() && !a.no_journal) relative_default(o.state_dir, "--state-dir");
+  if (a.sets.cache_dir.empty() && !a.no_cache && !a.dry_run) {
+    relative_default(default_cache_dir(), "--cache-dir");
+  }
   rep.settings["rate_limit"] = to_string(o.limiter.rules);
   // Present in every import's report, whatever happens: the run below fills it; a run that
   // stops first (a refused key, a missing campaign, nothing left to resume) leaves zeros and
