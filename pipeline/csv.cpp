@@ -707,8 +707,8 @@ const char* csv_reader::skip_scan(const char* p, const char* end, skip_state& st
         const char* q = find_quote(p, end);
         const char* const stop = q == nullptr ? end : q;
         if (first_quoted_lf != nullptr && *first_quoted_lf == nullptr) {
-          *first_quoted_lf = static_cast<const char*>(
-              std::memchr(p, '\n', static_cast<std::size_t>(stop - p)));
+          *first_quoted_lf =
+              static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(stop - p)));
         }
         newlines += count_lf(p, stop);
         if (q == nullptr) return nullptr;

@@ -109,9 +109,8 @@ constexpr bool under_asan = false;
 // AddressSanitizer would report: its builds always copy.
 [[gnu::always_inline]] inline void padded_lower(std::string_view domain, __m128i& lo,
                                                 __m128i& hi) noexcept {
-  const bool direct =
-      !under_asan &&
-      (reinterpret_cast<std::uintptr_t>(domain.data()) & (page_size - 1)) <= page_size - 32;
+  const bool direct = !under_asan && (reinterpret_cast<std::uintptr_t>(domain.data()) &
+                                      (page_size - 1)) <= page_size - 32;
   if (direct) {
     lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(domain.data()));
     hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(domain.data() + 16));

@@ -704,8 +704,8 @@ void csv_lead_writer::accept_cells(const accepted_lead& a) {
   const auto cell = [&cells](std::uint32_t col) {
     return col < cells.size() ? ascii::trim_blanks(cells[col]) : std::string_view{};
   };
-  std::size_t bound = csv_cell_bound(a.sent_email.size()) + lead_field_count +
-                      mapping_.custom_columns.size() + 1;
+  std::size_t bound =
+      csv_cell_bound(a.sent_email.size()) + lead_field_count + mapping_.custom_columns.size() + 1;
   for (const std::string_view c : cells) bound += csv_cell_bound(c.size());
   char* const start = out_.reserve(bound);
   char* p = put_csv_cell(start, a.sent_email, false);

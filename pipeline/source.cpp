@@ -78,7 +78,6 @@ class raw_stage final : public sd::stage {
   // did not (or is no regular file, or its end was not reached).
   [[nodiscard]] const std::string& change() const noexcept { return change_; }
 
-
   [[nodiscard]] std::string digest() const {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(hash_));
@@ -119,12 +118,11 @@ class raw_stage final : public sd::stage {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return;
     const auto size = static_cast<std::uint64_t>(st.st_size);
-    const bool touched = st.st_mtim.tv_sec != mtime_at_open_.tv_sec ||
-                         st.st_mtim.tv_nsec != mtime_at_open_.tv_nsec;
+    const bool touched =
+        st.st_mtim.tv_sec != mtime_at_open_.tv_sec || st.st_mtim.tv_nsec != mtime_at_open_.tv_nsec;
     if (size != size_at_open_ || consumed_ != size_at_open_ || touched) {
       change_ = fmt::format("{} bytes when opened, {} bytes read, {} bytes at the end{}",
-                            size_at_open_, consumed_, size,
-                            touched ? ", modified meanwhile" : "");
+                            size_at_open_, consumed_, size, touched ? ", modified meanwhile" : "");
     }
   }
 
@@ -335,9 +333,7 @@ std::size_t byte_source::read(char* out, std::size_t n) {
 
 const std::string& byte_source::name() const noexcept { return impl_->name; }
 std::uint64_t byte_source::raw_bytes_read() const noexcept { return impl_->raw->consumed(); }
-const std::string& byte_source::changed_while_read() const noexcept {
-  return impl_->raw->change();
-}
+const std::string& byte_source::changed_while_read() const noexcept { return impl_->raw->change(); }
 std::optional<std::uint64_t> byte_source::raw_size() const noexcept { return impl_->size; }
 std::string byte_source::raw_digest() const { return impl_->raw->digest(); }
 bool byte_source::compressed() const noexcept { return impl_->gzip; }

@@ -22,7 +22,8 @@ struct run_result {
 
 class scratch {
  public:
-  scratch() : dir_(fs::temp_directory_path() / ("leadpipe_cli_test_" + std::to_string(::getpid()))) {
+  scratch()
+      : dir_(fs::temp_directory_path() / ("leadpipe_cli_test_" + std::to_string(::getpid()))) {
     fs::create_directories(dir_);
   }
   ~scratch() {
@@ -43,8 +44,9 @@ class scratch {
   }
   // Runs `leadpipe ARGS` (arguments are passed through the shell: keep them plain).
   run_result run(const std::string& args) const {
-    const std::string cmd = "cd '" + dir_.string() + "' && timeout 60 " LEADPIPE_BINARY_DIR
-                            "/pipeline/cli/leadpipe " + args + " >out.txt 2>err.txt";
+    const std::string cmd = "cd '" + dir_.string() +
+                            "' && timeout 60 " LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe " +
+                            args + " >out.txt 2>err.txt";
     const int status = std::system(cmd.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read("out.txt"), read("err.txt")};
   }
@@ -55,7 +57,8 @@ class scratch {
 
 }  // namespace
 
-TEST_CASE("check-template: the listing on stdout, exit 0 when filled, 1 when a lead leaves one blank") {
+TEST_CASE(
+    "check-template: the listing on stdout, exit 0 when filled, 1 when a lead leaves one blank") {
   const scratch s;
   s.write("leads.csv", "Email,First Name,Tier\na@acme.io,Ann,Gold\nb@acme.io,,Gold\n");
   s.write("t1.txt", "Hi {{first_name|there}}, {{Tier}} member\n");

@@ -462,10 +462,14 @@ TEST_CASE("domains at every distance from a page end validate the same, memo war
   auto* block = static_cast<char*>(std::aligned_alloc(page, 2 * page));
   REQUIRE(block != nullptr);
   std::memset(block, 'Z', 2 * page);
-  const std::vector<std::string> cells = {"Ann@Example.COM", "b@X.io", "c.d@Mail.Some-Corp.CO.UK",
+  const std::vector<std::string> cells = {"Ann@Example.COM",
+                                          "b@X.io",
+                                          "c.d@Mail.Some-Corp.CO.UK",
                                           "e@abcdefghijklmnopqrstuvwxyz0123.com",
-                                          "f@ABCDEFGHIJKLMNOPQRSTUVWXYZ01234.com", "g@x.y z",
-                                          "h@bad..com", "i@Gmail.com"};
+                                          "f@ABCDEFGHIJKLMNOPQRSTUVWXYZ01234.com",
+                                          "g@x.y z",
+                                          "h@bad..com",
+                                          "i@Gmail.com"};
   email_result warm;
   for (int round = 0; round < 40; ++round) {  // the memo appears after 16 calls
     for (const std::string& cell : cells) v.validate(cell, warm);

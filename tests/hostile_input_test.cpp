@@ -446,12 +446,11 @@ TEST_CASE("a reader of --out - that goes away: exit 3, a message, a report and o
   const fs::path rep = dir() / "pipe-report.json";
   const fs::path oc = dir() / "pipe-outcomes.csv";
   const fs::path rc = dir() / "pipe-rc.txt";
-  const std::string cmd = "bash -c \"timeout 120 " LEADPIPE_BINARY_DIR
-                          "/pipeline/cli/leadpipe validate '" +
-                          input.string() + "' --out - --outcomes '" + oc.string() +
-                          "' --report '" + rep.string() + "' 2>'" + log.string() +
-                          "' | head -c 10 >/dev/null; echo \\${PIPESTATUS[0]} >'" + rc.string() +
-                          "'\"";
+  const std::string cmd =
+      "bash -c \"timeout 120 " LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe validate '" +
+      input.string() + "' --out - --outcomes '" + oc.string() + "' --report '" + rep.string() +
+      "' 2>'" + log.string() + "' | head -c 10 >/dev/null; echo \\${PIPESTATUS[0]} >'" +
+      rc.string() + "'\"";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(slurp(rc) == "3\n");
   CHECK(slurp(log).find("<stdout>: write failed: Broken pipe") != std::string::npos);

@@ -257,8 +257,8 @@ TEST_CASE("a running job, an unwritable output, the key file as output: refused 
   CHECK(s.state_int("requests") == before);
 
   const std::string key = s.write("key.txt", "sim-key\n");
-  auto over_key = import_args(s, s.write("third.csv", csv_of(addresses(5))),
-                              {"--api-key-file", key});
+  auto over_key =
+      import_args(s, s.write("third.csv", csv_of(addresses(5))), {"--api-key-file", key});
   const auto at = std::find(over_key.begin(), over_key.end(), s.file("outcomes.csv"));
   REQUIRE(at != over_key.end());
   *at = key;

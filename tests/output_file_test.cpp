@@ -246,6 +246,7 @@ TEST_CASE("an output whose name leaves no room for .tmp is still written atomica
     fs::remove(p);
   }
   std::size_t left = 0;
-  for (const auto& e : fs::directory_iterator(temp_dir())) left += e.path().string().ends_with(".tmp");
+  for (const auto& e : fs::directory_iterator(temp_dir()))
+    left += e.path().string().ends_with(".tmp");
   CHECK(left == 0);
 }

@@ -71,11 +71,10 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
   net::import_options o;
   o.cpu = to_options(a.flags);
   // The key file is an input too: an output written over it would lose the key.
-  check_paths({{"--api-key-file", &a.api.api_key_file}},
-              {{"--out", &a.flags.out},
-               {"--outcomes", &a.flags.outcomes},
-               {"--rejects", &a.flags.rejects},
-               {"--report", &a.flags.report}});
+  check_paths({{"--api-key-file", &a.api.api_key_file}}, {{"--out", &a.flags.out},
+                                                          {"--outcomes", &a.flags.outcomes},
+                                                          {"--rejects", &a.flags.rejects},
+                                                          {"--report", &a.flags.report}});
   // Flags that cannot go together are usage errors (exit 2), found before anything starts.
   if (a.resume && a.no_journal)
     throw CLI::ValidationError("--resume", "cannot go with --no-journal");

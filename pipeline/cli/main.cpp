@@ -20,7 +20,8 @@
 namespace {
 
 // Set by the signal handler: the first SIGINT/SIGTERM/SIGHUP stops gracefully, the second
-// abandons requests in flight (SIGHUP: a job started from an ssh session that drops). Lock-free atomics are safe to store from a handler.
+// abandons requests in flight (SIGHUP: a job started from an ssh session that drops). Lock-free
+// atomics are safe to store from a handler.
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_abandon{false};
 static_assert(std::atomic<bool>::is_always_lock_free);

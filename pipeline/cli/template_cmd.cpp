@@ -60,11 +60,10 @@ void add_check_template(CLI::App& app, template_args& a) {
 int run_check_template(const template_args& a) {
   // The listing of variables goes to standard output: no output may share it.
   const std::string listing = "-";
-  check_paths({{"the template", &a.template_path}},
-              {{"the listing of variables", &listing},
-               {"--outcomes", &a.flags.outcomes},
-               {"--rejects", &a.flags.rejects},
-               {"--report", &a.flags.report}});
+  check_paths({{"the template", &a.template_path}}, {{"the listing of variables", &listing},
+                                                     {"--outcomes", &a.flags.outcomes},
+                                                     {"--rejects", &a.flags.rejects},
+                                                     {"--report", &a.flags.report}});
   std::ifstream in(a.template_path, std::ios::binary);
   if (!in) throw std::runtime_error(a.template_path + ": cannot read the template");
   std::stringstream ss;
