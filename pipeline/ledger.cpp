@@ -25,19 +25,20 @@ journal_checkpoint ledger::checkpoint_locked() {
           files_.rejects_size()};
 }
 
-void ledger::fail_locked(const std::exception& e) {
-  frozen_ = true;
-  if (!failure_) failure_ = e.what();
+template <class Write>
+void ledger::guarded_locked(Write&& write) {
+  try {
+    write();
+  } catch (const std::exception& e) {
+    // The first failure freezes the ledger: nothing more is written, journaled or cached.
+    frozen_ = true;
+    if (!failure_) failure_ = e.what();
+    throw ledger_error(*failure_);
+  }
 }
 
 void ledger::write_locked(const row_result& r) {
-  if (failure_) return;
-  try {
-    files_.write(r);
-  } catch (const std::exception& e) {
-    fail_locked(e);
-    throw ledger_error(*failure_);
-  }
+  if (!failure_) guarded_locked([&] { files_.write(r); });
 }
 
 void ledger::dispatched(const batch& b) {
@@ -46,12 +47,7 @@ void ledger::dispatched(const batch& b) {
   if (failure_) return;
   std::uint64_t hi = 0;
   for (const auto& l : b.leads) hi = std::max(hi, l.line);
-  try {
-    journal_->record_dispatch(b.id, hi);
-  } catch (const std::exception& e) {
-    fail_locked(e);
-    throw ledger_error(*failure_);
-  }
+  guarded_locked([&] { journal_->record_dispatch(b.id, hi); });
 }
 
 void ledger::settle(const batch& b, std::span<const lead_settlement> settle, bool durable) {
@@ -88,12 +84,7 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
   if (!durable) frozen_ = true;
   if (frozen_) return;
   if (journal_ != nullptr) {
-    try {
-      journal_->record_batch(b.id, lines, checkpoint_locked());
-    } catch (const std::exception& e) {
-      fail_locked(e);
-      throw ledger_error(*failure_);
-    }
+    guarded_locked([&] { journal_->record_batch(b.id, lines, checkpoint_locked()); });
   }
   // Only a journaled batch may be cached: a resumed run redoes any other, and confirms its
   // leads as added only if the cache does not list them already.
@@ -117,24 +108,16 @@ void ledger::freeze() {
 void ledger::finish() {
   std::lock_guard lock(mutex_);
   if (failure_) return;
-  try {
+  guarded_locked([&] {
     const journal_checkpoint cp = checkpoint_locked();
     if (journal_ != nullptr && !frozen_) journal_->record_finished(cp);
-  } catch (const std::exception& e) {
-    fail_locked(e);
-    throw ledger_error(*failure_);
-  }
+  });
 }
 
 void ledger::flush() {
   std::lock_guard lock(mutex_);
   if (failure_) return;
-  try {
-    files_.flush(false);
-  } catch (const std::exception& e) {
-    fail_locked(e);
-    throw ledger_error(*failure_);
-  }
+  guarded_locked([&] { files_.flush(false); });
 }
 
 std::optional<std::string> ledger::failure() const {

@@ -141,6 +141,12 @@ std::string_view cell_in_text(std::string_view raw, bool whole, char delim, std:
   }
 }
 
+// A value of an --out line: as it is when the record needed no quoting anywhere (plain), else
+// quoted as needed; never neutralised (see csv_lead_writer::accept).
+char* put_out_value(char* at, std::string_view v, bool plain) noexcept {
+  return plain ? put_plain_csv_value(at, v) : put_csv_cell(at, v, false);
+}
+
 }  // namespace
 
 struct cpu_pipeline::impl {
@@ -675,9 +681,8 @@ void csv_lead_writer::accept(const accepted_lead& a) {
   // of "+a@x.com" (policy stage 4 allows + - = there). The files made for reading in a
   // spreadsheet, --outcomes and --rejects, are the neutralised ones.
   char* p = put_csv_cell(start, a.sent_email, false);
-  const bool plain = a.plain_cells;
-  const auto put = [plain](char* at, std::string_view cell) {
-    return plain ? put_plain_csv_value(at, cell) : put_csv_cell(at, cell, false);
+  const auto put = [plain = a.plain_cells](char* at, std::string_view v) {
+    return put_out_value(at, v, plain);
   };
   for (std::size_t f = 1; f < lead_field_count; ++f) {
     *p++ = ',';
@@ -709,9 +714,8 @@ void csv_lead_writer::accept_cells(const accepted_lead& a) {
   for (const std::string_view c : cells) bound += csv_cell_bound(c.size());
   char* const start = out_.reserve(bound);
   char* p = put_csv_cell(start, a.sent_email, false);
-  const bool plain = a.plain_cells;
-  const auto put = [plain](char* at, std::string_view v) {
-    return plain ? put_plain_csv_value(at, v) : put_csv_cell(at, v, false);
+  const auto put = [plain = a.plain_cells](char* at, std::string_view v) {
+    return put_out_value(at, v, plain);
   };
   for (std::size_t f = 1; f < lead_field_count; ++f) {
     *p++ = ',';

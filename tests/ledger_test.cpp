@@ -10,14 +10,23 @@
 using namespace leadpipe;
 namespace fs = std::filesystem;
 
-TEST_CASE("a checkpoint's watermark never goes back, and a local row raises it") {
-  const fs::path dir = fs::temp_directory_path() / ("leadpipe_ledger_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string journal_path = (dir / "j.journal").string();
+namespace {
+
+journal_identity test_identity() {
   journal_identity id;
   id.base_url = "https://127.0.0.1:1/api/v1";
   id.campaign_id = 1;
   id.input_path = "leads.csv";
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint's watermark never goes back, and a local row raises it") {
+  const fs::path dir = fs::temp_directory_path() / ("leadpipe_ledger_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string journal_path = (dir / "j.journal").string();
+  const journal_identity id = test_identity();
   {
     report rep("import");
     outcome_files files((dir / "out.csv").string(), (dir / "rej.csv").string());
@@ -55,10 +64,7 @@ TEST_CASE("a write that fails freezes the ledger: no journal record, no cached m
       fs::temp_directory_path() / ("leadpipe_ledger_full_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string journal_path = (dir / "j.journal").string();
-  journal_identity id;
-  id.base_url = "https://127.0.0.1:1/api/v1";
-  id.campaign_id = 1;
-  id.input_path = "leads.csv";
+  const journal_identity id = test_identity();
   std::vector<std::string> members;
   {
     report rep("import");

@@ -84,9 +84,12 @@ class ledger {
 
  private:
   journal_checkpoint checkpoint_locked();
-  // Writes `r` unless a write failed before; the first failure freezes the ledger and is kept.
+  // Runs `write`; an exception from it freezes the ledger, is kept (the first one) and thrown
+  // as ledger_error.
+  template <class Write>
+  void guarded_locked(Write&& write);
+  // Writes `r` unless a write failed before.
   void write_locked(const row_result& r);
-  void fail_locked(const std::exception& e);
   mutable std::mutex mutex_;
   report& rep_;
   outcome_files& files_;
