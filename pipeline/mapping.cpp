@@ -31,8 +31,7 @@ const std::vector<synonyms>& synonym_table() {
       {lead_field::email,
        {"email", "emailaddress", "workemail", "businessemail", "workemailaddress",
         "businessemailaddress", "emailid", "emailaddr", "primaryemail", "contactemail",
-        "personemail", "corporateemail", "professionalemail", "directemail", "mail",
-        "personalemail", "emails",
+        "personemail", "corporateemail", "professionalemail", "directemail", "mail", "emails",
         // Contact apps (Google's "E-mail 1 - Value", Outlook's numbered addresses) and localised
         // exports (German, French, Spanish, Dutch, Italian).
         "email1", "emailaddress1", "email1value", "email1address", "emailadresse", "mailadresse",
@@ -40,7 +39,10 @@ const std::vector<synonyms>& synonym_table() {
         "correoelectronico", "indirizzoemail",
         // Outlook's French and Spanish contact exports; Pipedrive's "Person - Email - Work".
         "adressedemessagerie", "direccióndecorreoelectrónico", "direcciondecorreoelectronico",
-        "personemailwork", "personemailhome", "personemailother"}},
+        "personemailwork", "personemailhome", "personemailother",
+        // Close's lead export; then a personal address, only when nothing better is there
+        // (Seamless.AI's "Personal Email" beside its validated "Email 1").
+        "primarycontactprimaryemail", "personalemail", "email2", "emailaddress2"}},
       {lead_field::first_name,
        {"firstname", "givenname", "first", "fname", "forename", "contactfirstname",
         "personfirstname", "leadfirstname", "vorname", "prénom", "prenom", "voornaam"}},
@@ -79,7 +81,13 @@ const std::vector<synonyms>& synonym_table() {
         "mobiltelefon",
         "telefoonnummer",
         "personphonework",
-        "personphonemobile"}},
+        "personphonemobile",
+        // Lusha, Seamless.AI and Close.
+        "phone1",
+        "contactphone1",
+        "contactmobilephone",
+        "primaryphone",
+        "primarycontactprimaryphone"}},
       {lead_field::company_name,
        {"companyname",      "company",           "organization", "organisation",
         "organizationname", "organisationname",  "accountname",  "account",
@@ -87,20 +95,22 @@ const std::vector<synonyms>& synonym_table() {
         "currentcompany",   "organization1name", "firma",        "firmenname",
         "unternehmen",      "entreprise",        "société",      "societe",
         "empresa",          "bedrijf",           "azienda",      "company/account",
-        "associatedcompany"}},
+        "associatedcompany", "personorganization"}},
       {lead_field::website,
        {"website", "companywebsite", "websiteurl", "web", "companydomain", "domain",
         "websitedomain", "homepage", "url", "companyweb", "webseite", "siteweb", "sitioweb",
-        "webpage"}},
+        "webpage", "website1value"}},
       {lead_field::location,
        {"location",       "city",        "personcity", "contactcity",  "town",
         "personlocation", "companycity", "region",     "state",        "country",
         "personcountry",  "stadt",       "ort",        "ville",        "ciudad",
         "città",          "citta",       "plaats",     "businesscity", "mailingcity",
-        "homecity"}},
+        "homecity",       "address1city"}},
       {lead_field::linkedin_profile,
        {"linkedinprofile", "personlinkedinurl", "linkedinurl", "linkedin", "linkedinprofileurl",
-        "linkedinlink", "contactlinkedinurl", "profileurl", "linkedinprofilelink"}},
+        "linkedinlink", "contactlinkedinurl", "profileurl", "linkedinprofilelink",
+        // ZoomInfo and Seamless.AI.
+        "linkedincontactprofileurl", "contactliprofileurl", "liprofileurl"}},
       {lead_field::company_url,
        {"companyurl", "companylink", "companyhomepage", "organizationurl", "organisationurl",
         "accounturl"}},
@@ -240,6 +250,47 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
       }
     }
   }
+  // Spanish "Nombre" and French "Nom" are the first and the last name beside "Apellidos" and
+  // "Prénom", but may hold the whole name alone.
+  const auto paired = [&](lead_field field, lead_field partner, std::string_view want) {
+    const auto fi = static_cast<std::size_t>(field);
+    if (fixed[fi] || m.field_column[fi] != column_mapping::none ||
+        m.column(partner) == column_mapping::none) {
+      return;
+    }
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (!taken[i] && normalised[i] == want) {
+        m.field_column[fi] = static_cast<std::uint32_t>(i);
+        taken[i] = true;
+        return;
+      }
+    }
+  };
+  paired(lead_field::first_name, lead_field::last_name, "nombre");
+  paired(lead_field::last_name, lead_field::first_name, "nom");
+  if (const std::uint32_t used = m.column(lead_field::email);
+      used != column_mapping::none && !fixed[static_cast<std::size_t>(lead_field::email)]) {
+    // Exports with a work and a personal address, or numbered ones: the choice is a guess worth
+    // naming, with the way to make another.
+    const auto& names = synonym_table().front().names;
+    std::string others;
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      // A column named exactly "email" beside the one used has a warning of its own below.
+      if (taken[i] || header[i] == name(lead_field::email) ||
+          std::none_of(names.begin(), names.end(), [&](std::string_view n) {
+            return normalise_header(n) == normalised[i];
+          })) {
+        continue;
+      }
+      others += fmt::format("{}'{}'", others.empty() ? "" : ", ", header[i]);
+    }
+    if (!others.empty()) {
+      m.warnings.push_back(fmt::format(
+          "the email is read from '{}'; {} also hold{} addresses (kept as custom fields): "
+          "--map email=HEADER reads another",
+          header[used], others, others.find(',') == std::string::npos ? "s" : ""));
+    }
+  }
   if (m.column(lead_field::email) == column_mapping::none) {
     // Every other byte NUL: UTF-16 text without a byte-order mark, read as UTF-8.
     const bool nul = std::any_of(header.begin(), header.end(), [](const std::string& h) {
@@ -254,10 +305,10 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
       // The header as it was split: a wrong delimiter ("Email;Company, Inc" read with commas)
       // is then plain to see.
       std::string columns;
-      for (std::size_t i = 0; i < raw_header.size() && i < 8; ++i) {
+      for (std::size_t i = 0; i < raw_header.size() && i < 30; ++i) {
         columns += fmt::format("{}'{}'", i == 0 ? "" : ", ", utf8::printable(raw_header[i], 40));
       }
-      if (raw_header.size() > 8) columns += ", ...";
+      if (raw_header.size() > 30) columns += ", ...";
       text += fmt::format(
           " (the header line, split at '{}', gives {} columns: {}; --delimiter chooses another)",
           opts.delimiter == '\t' ? std::string("tab") : std::string(1, opts.delimiter),

@@ -70,7 +70,12 @@ TEST_CASE("contact-app and localised exports are auto-detected") {
   auto es = must_map({"Nombre", "Apellidos", "Correo electrónico", "Empresa", "Ciudad"});
   CHECK(mapped(es, lead_field::email) == "Correo electrónico");
   CHECK(mapped(es, lead_field::last_name) == "Apellidos");
-  CHECK(mapped(es, lead_field::first_name) == "-");  // "Nombre" may hold the whole name
+  // "Nombre" beside "Apellidos" is the first name, "Nom" beside "Prénom" the last name; alone
+  // either may hold the whole name.
+  CHECK(mapped(es, lead_field::first_name) == "Nombre");
+  CHECK(mapped(must_map({"Nombre", "Correo"}), lead_field::first_name) == "-");
+  CHECK(mapped(must_map({"Prénom", "Nom", "Courriel"}), lead_field::last_name) == "Nom");
+  CHECK(mapped(must_map({"Nom", "Courriel"}), lead_field::last_name) == "-");
   // An English name still wins over a numbered or localised one.
   CHECK(mapped(must_map({"Email 1", "Email"}), lead_field::email) == "Email");
   // Outlook's French and Spanish contact exports, Outlook's English business fields, Pipedrive.
@@ -267,6 +272,32 @@ TEST_CASE("lead_mapper with fields known to be valid UTF-8 maps them the same") 
   REQUIRE(trusted.custom.size() == 1);
   CHECK(trusted.custom[0].value == notes);
   CHECK_FALSE(trusted.repaired_encoding);
+}
+
+// Seamless.AI writes a validated "Email 1" and a "Personal Email"; Close nests its contact's
+// address; vendors name LinkedIn and phone columns their own way. When several columns hold
+// addresses, the one read is named with the way to read another.
+TEST_CASE("vendor exports: the work address over a personal one, and the choice is named") {
+  auto seamless = must_map({"First Name", "Personal Email", "Email 1", "Contact LI Profile URL",
+                            "Contact Mobile Phone", "Company"});
+  CHECK(mapped(seamless, lead_field::email) == "Email 1");
+  CHECK(mapped(seamless, lead_field::linkedin_profile) == "Contact LI Profile URL");
+  CHECK(mapped(seamless, lead_field::phone_number) == "Contact Mobile Phone");
+  REQUIRE(seamless.warnings.size() == 1);
+  CHECK(seamless.warnings[0] ==
+        "the email is read from 'Email 1'; 'Personal Email' also holds addresses (kept as "
+        "custom fields): --map email=HEADER reads another");
+  CHECK(mapped(must_map({"lead_name", "primary_contact_primary_email"}), lead_field::email) ==
+        "primary_contact_primary_email");
+  CHECK(mapped(must_map({"Email", "LinkedIn Contact Profile URL"}), lead_field::linkedin_profile) ==
+        "LinkedIn Contact Profile URL");
+  CHECK(mapped(must_map({"Person - Name", "Person - Email - Work", "Person - Organization"}),
+               lead_field::company_name) == "Person - Organization");
+  auto google = must_map({"E-mail 1 - Value", "Address 1 - City", "Website 1 - Value"});
+  CHECK(mapped(google, lead_field::location) == "Address 1 - City");
+  CHECK(mapped(google, lead_field::website) == "Website 1 - Value");
+  // One address column: nothing to say.
+  CHECK(must_map({"Email", "Name"}).warnings.empty());
 }
 
 TEST_CASE("describe lists the mapping") {
