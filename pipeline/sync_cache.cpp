@@ -270,12 +270,12 @@ void write_cache(const std::string& path, const sync_cache& c) {
 }
 
 std::string cache_path(const std::string& dir, std::string_view base_url,
-                       std::string_view account_id, std::int64_t campaign_id) {
+                       std::string_view account_id, std::int64_t campaign_id, bool folded) {
   std::string owner(base_url);
   owner.push_back('\n');
   owner.append(account_id);
-  return fmt::format("{}/{:016x}-{}.lpcache", dir, XXH3_64bits(owner.data(), owner.size()),
-                     campaign_id);
+  return fmt::format("{}/{:016x}-{}{}.lpcache", dir, XXH3_64bits(owner.data(), owner.size()),
+                     campaign_id, folded ? "-folded" : "");
 }
 
 std::string default_cache_dir() { return user_dir("XDG_CACHE_HOME", ".cache", ".leadpipe-cache"); }

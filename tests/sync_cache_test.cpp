@@ -121,5 +121,8 @@ TEST_CASE("files: atomic write, owner check, missing file, distinct names") {
   CHECK(cache_path("d", "u1", "a", 1) != cache_path("d", "u1", "b", 1));
   CHECK(cache_path("d", "u1", "a", 1) != cache_path("d", "u1", "a", 2));
   CHECK(cache_path("d", "u1", "a", 1) == cache_path("d", "u1", "a", 1));
+  // Keys folded for --fold-provider-aliases live in a cache of their own.
+  CHECK(cache_path("d", "u1", "a", 1, true) != cache_path("d", "u1", "a", 1));
+  CHECK(cache_path("d", "u1", "a", 1, true).ends_with("-1-folded.lpcache"));
   fs::remove_all(dir);
 }

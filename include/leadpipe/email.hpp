@@ -178,6 +178,10 @@ class email_validator {
   /// overlap those cache misses with other work. Cheap; does nothing for unusual cells.
   void prefetch(std::string_view cell, const email_result& out) const noexcept;
 
+  /// Whether identity keys fold provider aliases (email_options::fold_provider_aliases): sets
+  /// of keys made with and without it do not match each other.
+  [[nodiscard]] bool folds_provider_aliases() const noexcept { return fold_; }
+
   struct tables;  ///< implementation detail (pipeline/email_detail.hpp)
 
  private:

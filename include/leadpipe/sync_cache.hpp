@@ -99,9 +99,11 @@ enum class cache_errc {
 void write_cache(const std::string& path, const sync_cache& c);
 
 /// The file name of a cache: "<16 hex of XXH3(base_url, account_id)>-<campaign>.lpcache" under
-/// `dir`. Thread-safe.
+/// `dir`, "...-<campaign>-folded.lpcache" for keys folded by --fold-provider-aliases (a set of
+/// one kind would miss or falsely match keys of the other). Thread-safe.
 [[nodiscard]] std::string cache_path(const std::string& dir, std::string_view base_url,
-                                     std::string_view account_id, std::int64_t campaign_id);
+                                     std::string_view account_id, std::int64_t campaign_id,
+                                     bool folded = false);
 
 /// The default cache directory: $XDG_CACHE_HOME/leadpipe, else ~/.cache/leadpipe, else
 /// ./.leadpipe-cache.

@@ -209,7 +209,9 @@ sync_cache prepare_cache(api_session& api, const email_validator& validator,
                          std::int64_t campaign_id, const sync_needs& needs,
                          const cache_policy& policy, report& rep, cache_outcome& out) {
   const std::string dir = policy.dir.empty() ? default_cache_dir() : policy.dir;
-  out.path = cache_path(dir, api.base_url(), api.account_id(), campaign_id);
+  // Keys folded for --fold-provider-aliases do not match unfolded ones: each kind has its file.
+  out.path = cache_path(dir, api.base_url(), api.account_id(), campaign_id,
+                        validator.folds_provider_aliases());
   sync_cache cache;
   auto loaded = read_cache(out.path, api.base_url(), api.account_id(), campaign_id);
   if (loaded) {
