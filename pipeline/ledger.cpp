@@ -54,7 +54,7 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
   std::lock_guard lock(mutex_);
   std::vector<std::uint64_t> lines;
   lines.reserve(b.leads.size());
-  std::vector<std::string_view> members;
+  std::vector<std::pair<std::string_view, outcome>> members;
   bool failed_here = false;
   for (std::size_t i = 0; i < b.leads.size(); ++i) {
     const batch_lead& l = b.leads[i];
@@ -74,8 +74,10 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
       failed_here = true;  // every lead is still counted; the error is thrown below
     }
     if (s.by == decided_by::server &&
-        (s.what == outcome::added || s.what == outcome::already_in_campaign)) {
-      members.push_back(l.email);
+        (s.what == outcome::added || s.what == outcome::already_in_campaign ||
+         s.what == outcome::blocked || s.what == outcome::unsubscribed ||
+         s.what == outcome::in_other_campaign)) {
+      members.emplace_back(l.email, s.what);
     }
     lines.push_back(l.line);
   }
@@ -89,7 +91,7 @@ void ledger::settle(const batch& b, std::span<const lead_settlement> settle, boo
   // Only a journaled batch may be cached: a resumed run redoes any other, and confirms its
   // leads as added only if the cache does not list them already.
   if (on_member) {
-    for (const std::string_view m : members) on_member(m);
+    for (const auto& [email, what] : members) on_member(email, what);
   }
 }
 

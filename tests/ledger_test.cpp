@@ -71,7 +71,7 @@ TEST_CASE("a write that fails freezes the ledger: no journal record, no cached m
     outcome_files files("/dev/full", "");  // every flush fails with ENOSPC
     journal_writer j = journal_writer::create(journal_path, id);
     ledger led(rep, files, &j);
-    led.on_member = [&members](std::string_view e) { members.emplace_back(e); };
+    led.on_member = [&members](std::string_view e, outcome) { members.emplace_back(e); };
     batch b;
     b.id = 1;
     b.leads.push_back(batch_lead{2, "a@acme.io", 0, 0});

@@ -248,6 +248,13 @@ TEST_CASE("a stale cache is fetched again; a fresh one is trusted and the gap is
     CHECK(count(*imp, outcome::blocked) == 1);
     CHECK(imp->rep.by_server()[outcome::blocked] == 1);
     CHECK(imp->rep.network->server_skipped_after_cache == 1);
+    // The cache learnt what the server said: the next run skips the lead itself.
+    auto again = import_to(s, s.write("again.csv", csv_of({"late@freshco.io"})));
+    again.cache = &r->cache;
+    auto second = run(again);
+    CHECK(count(*second, outcome::blocked) == 1);
+    CHECK(second->rep.by_server()[outcome::blocked] == 0);
+    CHECK(second->rep.network->leads_sent == 0);
   }
   SUBCASE("older than --max-age: fetched again before sending") {
     // Age the cache file by two hours.

@@ -75,12 +75,13 @@ class ledger {
   [[nodiscard]] std::optional<std::string> failure() const;
 
   /// Called (under the ledger's lock, from whichever thread settles) with the sent address of
-  /// every lead the server added or reported already in the campaign, once its batch is
-  /// journaled: the import adds them to the cached campaign members. Not called for a batch
-  /// that is not journaled (settled after a stop, or whose files or journal record could not be
-  /// written): those rows are redone on --resume, which confirms them as added only if the
-  /// cache does not list them. Set before the job starts.
-  std::function<void(std::string_view sent_email)> on_member;
+  /// every lead the server added or skipped for a list (already in the campaign, blocked,
+  /// unsubscribed, in another campaign), and that outcome, once its batch is journaled: the
+  /// import adds them to the cached sets, so that a rerun does not send them again. Not called
+  /// for a batch that is not journaled (settled after a stop, or whose files or journal record
+  /// could not be written): those rows are redone on --resume, which confirms them as added
+  /// only if the cache does not list them. Set before the job starts.
+  std::function<void(std::string_view sent_email, outcome what)> on_member;
 
  private:
   journal_checkpoint checkpoint_locked();

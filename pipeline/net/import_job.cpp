@@ -585,9 +585,13 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   if (o.cache != nullptr) lent = lend_cache(*o.cache, pipe.sets());
   outcome_files files(o.outcomes_path, o.rejects_path, js.append_outcomes, js.append_rejects);
   ledger led(rep, files, js.writer ? &*js.writer : nullptr);
-  std::vector<std::string> members;  // added or found in the campaign: cached afterwards
+  // What the server said of leads it was sent: added or in the campaign, or on one of its
+  // lists; cached afterwards, so that a rerun neither sends them again nor misses them.
+  std::vector<std::pair<std::string, outcome>> learned;
   if (o.cache != nullptr) {
-    led.on_member = [&members](std::string_view email) { members.emplace_back(email); };
+    led.on_member = [&learned](std::string_view email, outcome what) {
+      learned.emplace_back(email, what);
+    };
   }
 
   const std::size_t concurrency = o.concurrency == 0 ? 16 : o.concurrency;
@@ -675,9 +679,12 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     // Sent forms are already normalised: the validator gives back the same identity key the
     // pipeline used for the row.
     entry_keyer keyer(pipe.validator());
-    key_set& existing = (*o.cache)[cache_set::existing].keys;
-    for (const std::string& m : members) {
-      if (const auto k = keyer.email(m)) existing.insert(*k);
+    for (const auto& [email, what] : learned) {
+      const cache_set set = what == outcome::blocked        ? cache_set::blocked_emails
+                            : what == outcome::unsubscribed ? cache_set::unsubscribed
+                            : what == outcome::in_other_campaign ? cache_set::other_campaigns
+                                                                 : cache_set::existing;
+      if (const auto k = keyer.email(email)) (*o.cache)[set].keys.insert(*k);
     }
   }
   const bool stopped = pool.stopped().has_value();
