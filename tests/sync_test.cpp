@@ -248,6 +248,12 @@ TEST_CASE("a stale cache is fetched again; a fresh one is trusted and the gap is
     CHECK(count(*imp, outcome::blocked) == 1);
     CHECK(imp->rep.by_server()[outcome::blocked] == 1);
     CHECK(imp->rep.network->server_skipped_after_cache == 1);
+    const auto& w = imp->rep.warnings;
+    CHECK(std::any_of(w.begin(), w.end(), [](const std::string& x) {
+      return x.find("the server skipped 1 leads that the cached sets did not list") !=
+                 std::string::npos &&
+             x.find("--refresh") != std::string::npos;
+    }));
     // The cache learnt what the server said: the next run skips the lead itself.
     auto again = import_to(s, s.write("again.csv", csv_of({"late@freshco.io"})));
     again.cache = &r->cache;

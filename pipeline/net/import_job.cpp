@@ -731,6 +731,37 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
                     "no answer and may have been added: --resume confirms them",
                     pool.stopped_maybe_landed));
   }
+  // What the server's skips say about the settings: each is a hint with the flag to change.
+  const auto& by_server = rep.by_server();
+  if (!o.cpu.filter.skip_in_other_campaigns && by_server[outcome::in_other_campaign] != 0) {
+    warn(fmt::format(
+        "the server skipped {} leads as in another campaign although --cross-campaign allow asked "
+        "it to take them: this server reads ignore_duplicate_leads_in_other_campaign the other "
+        "way round, so --cross-campaign-semantics {} matches it (README, contract 7.3)",
+        by_server[outcome::in_other_campaign],
+        o.settings.ignore_duplicate_leads_in_other_campaign ? "observed" : "documented"));
+  }
+  if (o.cache != nullptr) {
+    std::uint64_t gap = 0;
+    for (const outcome w : {outcome::already_in_campaign, outcome::blocked,
+                            outcome::unsubscribed}) {
+      gap += by_server[w];
+    }
+    // Other campaigns' members are a cached set only when they are skipped first.
+    if (o.cpu.filter.skip_in_other_campaigns) gap += by_server[outcome::in_other_campaign];
+    if (gap != 0) {
+      warn(fmt::format(
+          "the server skipped {} leads that the cached sets did not list (the cache is older "
+          "than the server's lists, or, for unsubscribed leads, the API cannot show them): they "
+          "are in the cache now; --refresh fetches every set again before a run",
+          gap));
+    }
+  } else if (o.cpu.filter.skip_in_other_campaigns && by_server[outcome::in_other_campaign] != 0) {
+    warn(fmt::format(
+        "the server skipped {} leads as in another campaign: without the cache (--no-cache) "
+        "leadpipe has no list of other campaigns' members to skip them first",
+        by_server[outcome::in_other_campaign]));
+  }
   const double minutes = rep.seconds() / 60.0;
   n.leads_per_minute = minutes > 0 ? static_cast<double>(rep.outcomes()[outcome::added]) / minutes : 0;
   if (o.cache != nullptr) count_cache_gap(rep, n);
