@@ -101,10 +101,10 @@ const std::vector<synonyms>& synonym_table() {
         "websitedomain", "homepage", "url", "companyweb", "webseite", "siteweb", "sitioweb",
         "webpage", "website1value"}},
       {lead_field::location,
-       {"location",       "city",        "personcity", "contactcity",  "town",
+       {"businesscity",   "location",    "city",       "personcity",   "contactcity",  "town",
         "personlocation", "companycity", "region",     "state",        "country",
         "personcountry",  "stadt",       "ort",        "ville",        "ciudad",
-        "città",          "citta",       "plaats",     "businesscity", "mailingcity",
+        "città",          "citta",       "plaats",     "mailingcity",
         "homecity",       "address1city"}},
       {lead_field::linkedin_profile,
        {"linkedinprofile", "personlinkedinurl", "linkedinurl", "linkedin", "linkedinprofileurl",
@@ -268,6 +268,21 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
   };
   paired(lead_field::first_name, lead_field::last_name, "nombre");
   paired(lead_field::last_name, lead_field::first_name, "nom");
+  // CRM exports carry their opt-out flags as columns (Salesforce's "Email Opt Out", HubSpot's
+  // "Unsubscribed from all email"): leadpipe does not read them, and a row flagged there would
+  // be imported all the same. Said once, naming the column.
+  static constexpr std::array<std::string_view, 9> opt_outs = {
+      "emailoptout",     "optout",           "donotemail",
+      "hasoptedoutofemail", "emailoptedout", "unsubscribedfromallemail",
+      "unsubscribed",    "donotcontact",     "optedout"};
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (std::find(opt_outs.begin(), opt_outs.end(), normalised[i]) == opt_outs.end()) continue;
+    m.warnings.push_back(fmt::format(
+        "column '{}' looks like an opt-out flag, which leadpipe does not read: rows marked "
+        "there are imported like the others; filter them out first, or give their addresses "
+        "with --unsubscribed",
+        header[i]));
+  }
   if (const std::uint32_t used = m.column(lead_field::email);
       used != column_mapping::none && !fixed[static_cast<std::size_t>(lead_field::email)]) {
     // Exports with a work and a personal address, or numbered ones: the choice is a guess worth

@@ -291,7 +291,7 @@ std::string cpu_pipeline::closing() const {
 std::string cpu_pipeline::banner() const {
   const byte_source& src = impl_->reader.source();
   const std::string& input = src.name();  // "<stdin>" for -
-  std::string out = fmt::format("leadpipe: {}: columns\n{}", input, mapping().describe());
+  std::string out;
   const std::string& asked = impl_->opts.source.encoding;
   if (src.encoding() != "utf-8" || asked == "auto") {
     std::string_view how;  // nothing when it is the encoding given
@@ -302,6 +302,7 @@ std::string cpu_pipeline::banner() const {
     }
     out += fmt::format("leadpipe: {}: read as {}{}\n", input, src.encoding(), how);
   }
+  out += fmt::format("leadpipe: {}: columns\n{}", input, mapping().describe());
   for (const auto& w : impl_->open_warnings) out += fmt::format("leadpipe: warning: {}\n", w);
   return out;
 }

@@ -298,6 +298,13 @@ TEST_CASE("vendor exports: the work address over a personal one, and the choice 
   CHECK(mapped(google, lead_field::website) == "Website 1 - Value");
   // One address column: nothing to say.
   CHECK(must_map({"Email", "Name"}).warnings.empty());
+  // Outlook's Location is a meeting-room note beside its Business City.
+  CHECK(mapped(must_map({"E-mail Address", "Location", "Business City"}), lead_field::location) ==
+        "Business City");
+  // An opt-out column is named: leadpipe does not filter on it.
+  auto sf = must_map({"Email", "Email Opt Out"});
+  REQUIRE(sf.warnings.size() == 1);
+  CHECK(sf.warnings[0].starts_with("column 'Email Opt Out' looks like an opt-out flag"));
 }
 
 TEST_CASE("describe lists the mapping") {
