@@ -557,7 +557,11 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       fill();
       continue;
     }
-    if (s.st == status::complete &&
+    const bool too_long =
+        static_cast<std::size_t>(s.content_end - start) > options_.max_record_bytes;
+    // A line of blanks longer than the limit is a record_too_long like any other: read in
+    // smaller pieces it is met as one before its end is seen (skip_long_record).
+    if (s.st == status::complete && !too_long &&
         is_blank({start, static_cast<std::size_t>(s.content_end - start)})) {
       fields_.resize(fields_begin);  // its one empty field
       ++blank_lines_;
@@ -566,8 +570,6 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       continue;
     }
     csv_error error = csv_error::none;
-    const bool too_long =
-        static_cast<std::size_t>(s.content_end - start) > options_.max_record_bytes;
     if (s.st == status::unterminated || too_long) {
       // A stray quote (see stray_quote_line): the row is its first line, and the lines after it
       // are read as rows again instead of being swallowed by the quote.
