@@ -51,61 +51,31 @@ const std::vector<synonyms>& synonym_table() {
         "leadlastname", "nachname", "familienname", "nomdefamille", "apellido", "apellidos",
         "achternaam", "cognome"}},
       {lead_field::phone_number,
-       {"phonenumber",
-        "phone",
-        "mobilephone",
-        "mobile",
-        "mobilenumber",
-        "cellphone",
-        "cell",
-        "directphone",
-        "directdial",
-        "workphone",
-        "workdirectphone",
-        "corporatephone",
-        "telephone",
-        "tel",
-        "phoneno",
-        "contactphone",
-        "personphone",
-        "homephone",
-        "otherphone",
-        "companyphone",
-        "businessphone",
-        "phone1value",
-        "telefon",
-        "telefonnummer",
-        "téléphone",
-        "teléfono",
-        "telefono",
-        "mobiltelefon",
-        "telefoonnummer",
-        "personphonework",
-        "personphonemobile",
+       {"phonenumber", "phone", "mobilephone", "mobile", "mobilenumber", "cellphone", "cell",
+        "directphone", "directdial", "workphone", "workdirectphone", "corporatephone", "telephone",
+        "tel", "phoneno", "contactphone", "personphone", "homephone", "otherphone", "companyphone",
+        "businessphone", "phone1value", "telefon", "telefonnummer", "téléphone", "teléfono",
+        "telefono", "mobiltelefon", "telefoonnummer", "personphonework", "personphonemobile",
         // Lusha, Seamless.AI and Close.
-        "phone1",
-        "contactphone1",
-        "contactmobilephone",
-        "primaryphone",
+        "phone1", "contactphone1", "contactmobilephone", "primaryphone",
         "primarycontactprimaryphone"}},
       {lead_field::company_name,
-       {"companyname",      "company",           "organization", "organisation",
-        "organizationname", "organisationname",  "accountname",  "account",
-        "employer",         "business",          "businessname", "companynameforemails",
-        "currentcompany",   "organization1name", "firma",        "firmenname",
-        "unternehmen",      "entreprise",        "société",      "societe",
-        "empresa",          "bedrijf",           "azienda",      "company/account",
+       {"companyname",       "company",           "organization", "organisation",
+        "organizationname",  "organisationname",  "accountname",  "account",
+        "employer",          "business",          "businessname", "companynameforemails",
+        "currentcompany",    "organization1name", "firma",        "firmenname",
+        "unternehmen",       "entreprise",        "société",      "societe",
+        "empresa",           "bedrijf",           "azienda",      "company/account",
         "associatedcompany", "personorganization"}},
       {lead_field::website,
        {"website", "companywebsite", "websiteurl", "web", "companydomain", "domain",
         "websitedomain", "homepage", "url", "companyweb", "webseite", "siteweb", "sitioweb",
         "webpage", "website1value"}},
       {lead_field::location,
-       {"businesscity",   "location",    "city",       "personcity",   "contactcity",  "town",
-        "personlocation", "companycity", "region",     "state",        "country",
-        "personcountry",  "stadt",       "ort",        "ville",        "ciudad",
-        "città",          "citta",       "plaats",     "mailingcity",
-        "homecity",       "address1city"}},
+       {"businesscity",   "location",    "city",     "personcity",  "contactcity", "town",
+        "personlocation", "companycity", "region",   "state",       "country",     "personcountry",
+        "stadt",          "ort",         "ville",    "ciudad",      "città",       "citta",
+        "plaats",         "mailingcity", "homecity", "address1city"}},
       {lead_field::linkedin_profile,
        {"linkedinprofile", "personlinkedinurl", "linkedinurl", "linkedin", "linkedinprofileurl",
         "linkedinlink", "contactlinkedinurl", "profileurl", "linkedinprofilelink",
@@ -272,9 +242,9 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
   // "Unsubscribed from all email"): leadpipe does not read them, and a row flagged there would
   // be imported all the same. Said once, naming the column.
   static constexpr std::array<std::string_view, 9> opt_outs = {
-      "emailoptout",     "optout",           "donotemail",
+      "emailoptout",        "optout",        "donotemail",
       "hasoptedoutofemail", "emailoptedout", "unsubscribedfromallemail",
-      "unsubscribed",    "donotcontact",     "optedout"};
+      "unsubscribed",       "donotcontact",  "optedout"};
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (std::find(opt_outs.begin(), opt_outs.end(), normalised[i]) == opt_outs.end()) continue;
     m.warnings.push_back(fmt::format(
@@ -292,9 +262,8 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
     for (std::size_t i = 0; i < header.size(); ++i) {
       // A column named exactly "email" beside the one used has a warning of its own below.
       if (taken[i] || header[i] == name(lead_field::email) ||
-          std::none_of(names.begin(), names.end(), [&](std::string_view n) {
-            return normalise_header(n) == normalised[i];
-          })) {
+          std::none_of(names.begin(), names.end(),
+                       [&](std::string_view n) { return normalise_header(n) == normalised[i]; })) {
         continue;
       }
       others += fmt::format("{}'{}'", others.empty() ? "" : ", ", header[i]);

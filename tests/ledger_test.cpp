@@ -23,7 +23,8 @@ journal_identity test_identity() {
 }  // namespace
 
 TEST_CASE("a checkpoint's watermark never goes back, and a local row raises it") {
-  const fs::path dir = fs::temp_directory_path() / ("leadpipe_ledger_test_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("leadpipe_ledger_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string journal_path = (dir / "j.journal").string();
   const journal_identity id = test_identity();

@@ -680,8 +680,8 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     // pipeline used for the row.
     entry_keyer keyer(pipe.validator());
     for (const auto& [email, what] : learned) {
-      const cache_set set = what == outcome::blocked        ? cache_set::blocked_emails
-                            : what == outcome::unsubscribed ? cache_set::unsubscribed
+      const cache_set set = what == outcome::blocked             ? cache_set::blocked_emails
+                            : what == outcome::unsubscribed      ? cache_set::unsubscribed
                             : what == outcome::in_other_campaign ? cache_set::other_campaigns
                                                                  : cache_set::existing;
       if (const auto k = keyer.email(email)) (*o.cache)[set].keys.insert(*k);
@@ -743,8 +743,8 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   }
   if (o.cache != nullptr) {
     std::uint64_t gap = 0;
-    for (const outcome w : {outcome::already_in_campaign, outcome::blocked,
-                            outcome::unsubscribed}) {
+    for (const outcome w :
+         {outcome::already_in_campaign, outcome::blocked, outcome::unsubscribed}) {
       gap += by_server[w];
     }
     // Other campaigns' members are a cached set only when they are skipped first.
