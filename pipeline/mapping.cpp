@@ -253,6 +253,25 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
         "with --unsubscribed",
         header[i]));
   }
+  // Only a whole-name column (Close's "name", a scraper's "Full Name"): {{first_name}} would be
+  // blank in every email. Said, with the way to use it anyway.
+  if (m.column(lead_field::first_name) == column_mapping::none &&
+      m.column(lead_field::last_name) == column_mapping::none &&
+      !fixed[static_cast<std::size_t>(lead_field::first_name)]) {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      const std::string& n = normalised[i];
+      if (taken[i] || (n != "name" && n != "fullname" && n != "contactname" &&
+                       n != "personname" && n != "leadname")) {
+        continue;
+      }
+      m.warnings.push_back(fmt::format(
+          "no first or last name column, only '{}', which holds whole names: it is kept as a "
+          "custom field and {{{{first_name}}}} stays empty (--map first_name='{}' sends the "
+          "whole name as the first name)",
+          header[i], header[i]));
+      break;
+    }
+  }
   if (const std::uint32_t used = m.column(lead_field::email);
       used != column_mapping::none && !fixed[static_cast<std::size_t>(lead_field::email)]) {
     // Exports with a work and a personal address, or numbered ones: the choice is a guess worth
@@ -408,6 +427,8 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, 
       out.field[f] = {};
     } else if (f == static_cast<std::size_t>(lead_field::email)) {
       out.field[f] = cell(col);
+    } else if (f == static_cast<std::size_t>(lead_field::phone_number)) {
+      out.field[f] = phone_value(clean(cell(col), clean_text, out.repaired_encoding));
     } else {
       out.field[f] = clean(cell(col), clean_text, out.repaired_encoding);
     }

@@ -721,7 +721,9 @@ void csv_lead_writer::accept_cells(const accepted_lead& a) {
   for (std::size_t f = 1; f < lead_field_count; ++f) {
     *p++ = ',';
     const std::uint32_t col = mapping_.field_column[f];
-    if (col != column_mapping::none) p = put(p, cell(col));
+    if (col == column_mapping::none) continue;
+    p = put(p, f == static_cast<std::size_t>(lead_field::phone_number) ? phone_value(cell(col))
+                                                                       : cell(col));
   }
   for (const std::uint32_t col : mapping_.custom_columns) {
     *p++ = ',';

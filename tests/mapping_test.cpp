@@ -297,10 +297,19 @@ TEST_CASE("vendor exports: the work address over a personal one, and the choice 
   CHECK(mapped(google, lead_field::location) == "Address 1 - City");
   CHECK(mapped(google, lead_field::website) == "Website 1 - Value");
   // One address column: nothing to say.
-  CHECK(must_map({"Email", "Name"}).warnings.empty());
+  CHECK(must_map({"Email", "First Name"}).warnings.empty());
   // Outlook's Location is a meeting-room note beside its Business City.
   CHECK(mapped(must_map({"E-mail Address", "Location", "Business City"}), lead_field::location) ==
         "Business City");
+  // Apollo's phones carry a spreadsheet's apostrophe; a whole-name column alone is named.
+  CHECK(phone_value("'+1 415 555 0100") == "+1 415 555 0100");
+  CHECK(phone_value("'0612") == "0612");
+  CHECK(phone_value("'n/a") == "'n/a");
+  CHECK(phone_value("'") == "'");
+  auto close = must_map({"name", "primary_contact_primary_email"});
+  REQUIRE(close.warnings.size() == 1);
+  CHECK(close.warnings[0].starts_with("no first or last name column, only 'name'"));
+  CHECK(close.warnings[0].find("{{first_name}} stays empty") != std::string::npos);
   // An opt-out column is named: leadpipe does not filter on it.
   auto sf = must_map({"Email", "Email Opt Out"});
   REQUIRE(sf.warnings.size() == 1);

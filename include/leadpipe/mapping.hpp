@@ -102,14 +102,26 @@ struct lead_view {
   }
 };
 
+/// A phone number cell (already trimmed) as it is sent: without the apostrophe that exports
+/// made for spreadsheets put before it ("'+1 415 555 0100": Apollo writes it so that Excel keeps
+/// the number as text). Anything else is left as it is.
+[[nodiscard]] constexpr std::string_view phone_value(std::string_view v) noexcept {
+  if (v.size() >= 2 && v[0] == '\'' &&
+      (v[1] == '+' || v[1] == '(' || (v[1] >= '0' && v[1] <= '9'))) {
+    v.remove_prefix(1);
+  }
+  return v;
+}
+
 /// Turns records into lead_views under one mapping. Owns a scratch buffer; not thread-safe.
 class lead_mapper {
  public:
   explicit lead_mapper(column_mapping m);
   /// Fills `out` from the record's fields (which must have header().size() entries or fewer;
   /// missing trailing fields count as empty). The email cell is passed through untouched
-  /// (policy stage 0 judges it); other fields are trimmed of surrounding ASCII white space and
-  /// repaired when not utf8::is_text (invalid UTF-8, a NUL byte). `clean_text` is the caller's
+  /// (policy stage 0 judges it); other fields are trimmed of surrounding ASCII white space (the
+  /// phone number also of a spreadsheet's leading apostrophe: phone_value) and repaired when
+  /// not utf8::is_text (invalid UTF-8, a NUL byte). `clean_text` is the caller's
   /// promise that every field is already known to pass utf8::is_text (e.g. the whole record was
   /// checked once); it skips the per-field check and gives the same result.
   void map(std::span<const std::string_view> fields, lead_view& out, bool clean_text = false);
