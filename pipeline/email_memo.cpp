@@ -13,6 +13,8 @@
 #endif
 #include <utility>
 
+#include "leadpipe/keyset.hpp"
+
 namespace leadpipe::email_detail {
 namespace {
 
@@ -133,8 +135,15 @@ constexpr bool under_asan = false;
   hi = lower(hi);
 }
 
-std::uint64_t high_half(__m128i x) noexcept {
-  return static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)));
+// The four 64-bit words of the padded form in lo, hi.
+void words_of(__m128i lo, __m128i hi, std::uint64_t (&w)[4]) noexcept {
+  const auto high_half = [](__m128i x) {
+    return static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)));
+  };
+  w[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(lo));
+  w[1] = high_half(lo);
+  w[2] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(hi));
+  w[3] = high_half(hi);
 }
 
 }  // namespace
@@ -158,10 +167,7 @@ std::size_t short_set(const std::uint64_t (&w)[4]) noexcept {
   __m128i k0;
   __m128i k1;
   padded_lower(domain, k0, k1);
-  w[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k0));
-  w[1] = high_half(k0);
-  w[2] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k1));
-  w[3] = high_half(k1);
+  words_of(k0, k1, w);
 #else
   char key[32] = {};
   lower_ascii(domain.data(), domain.size(), key);
@@ -175,7 +181,7 @@ void domain_memo::prefetch(std::string_view domain) const noexcept {
   if (domain.empty() || domain.size() > sizeof(short_entry::bytes)) return;
   std::uint64_t w[4];
   padded_words(domain, w);
-  __builtin_prefetch(&short_[2 * short_set(w)]);
+  keyset_detail::prefetch_line(&short_[2 * short_set(w)]);
 }
 
 // The ASCII domain stage starts by lower-casing into `out`, and every rule after that reads
@@ -191,10 +197,7 @@ domain_facts domain_memo::lookup_short(std::string_view domain, std::string& out
   padded_lower(domain, k0, k1);
   _mm_store_si128(reinterpret_cast<__m128i*>(key), k0);
   _mm_store_si128(reinterpret_cast<__m128i*>(key + 16), k1);
-  w[0] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k0));
-  w[1] = high_half(k0);
-  w[2] = static_cast<std::uint64_t>(_mm_cvtsi128_si64(k1));
-  w[3] = high_half(k1);
+  words_of(k0, k1, w);
 #else
   std::memset(key, 0, sizeof(key));
   lower_ascii(domain.data(), domain.size(), key);
