@@ -427,10 +427,9 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, 
       out.field[f] = {};
     } else if (f == static_cast<std::size_t>(lead_field::email)) {
       out.field[f] = cell(col);
-    } else if (f == static_cast<std::size_t>(lead_field::phone_number)) {
-      out.field[f] = phone_value(clean(cell(col), clean_text, out.repaired_encoding));
     } else {
-      out.field[f] = clean(cell(col), clean_text, out.repaired_encoding);
+      out.field[f] = field_value(static_cast<lead_field>(f),
+                                 clean(cell(col), clean_text, out.repaired_encoding));
     }
   }
   out.custom_dropped = 0;

@@ -722,8 +722,7 @@ void csv_lead_writer::accept_cells(const accepted_lead& a) {
     *p++ = ',';
     const std::uint32_t col = mapping_.field_column[f];
     if (col == column_mapping::none) continue;
-    p = put(p, f == static_cast<std::size_t>(lead_field::phone_number) ? phone_value(cell(col))
-                                                                       : cell(col));
+    p = put(p, field_value(static_cast<lead_field>(f), cell(col)));
   }
   for (const std::uint32_t col : mapping_.custom_columns) {
     *p++ = ',';

@@ -113,6 +113,14 @@ struct lead_view {
   return v;
 }
 
+/// The value a lead field (other than the email) keeps of its trimmed cell: the cell, or for
+/// the phone number phone_value(). Shared by lead_mapper::map and writers that read a row's
+/// cells without it.
+[[nodiscard]] constexpr std::string_view field_value(lead_field f,
+                                                     std::string_view trimmed) noexcept {
+  return f == lead_field::phone_number ? phone_value(trimmed) : trimmed;
+}
+
 /// Turns records into lead_views under one mapping. Owns a scratch buffer; not thread-safe.
 class lead_mapper {
  public:
