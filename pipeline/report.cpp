@@ -1,5 +1,6 @@
 #include "leadpipe/report.hpp"
 
+#include <cstdio>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -185,6 +186,11 @@ std::string report::to_json() const {
   w.end_object();
   out.push_back('\n');
   return out;
+}
+
+void report::warn(std::string text) {
+  std::fputs(fmt::format("leadpipe: warning: {}\n", text).c_str(), stderr);
+  warnings.push_back(std::move(text));
 }
 
 }  // namespace leadpipe

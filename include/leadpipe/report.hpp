@@ -101,6 +101,9 @@ class report {
   std::optional<network_stats> network;
   std::map<std::string, std::string> settings;  ///< effective options worth recording
   std::vector<std::string> warnings;
+  /// Adds `text` to `warnings` and prints it on stderr ("leadpipe: warning: ..."), for a
+  /// warning the user should see as it happens.
+  void warn(std::string text);
   /// Command-specific sections, already serialised as JSON values, written under their keys.
   std::map<std::string, std::string> sections;
   int exit_code = 0;

@@ -121,11 +121,12 @@ bool is_special(const std::string& path) {
 
 // An output written over the input, a list or another output would replace it when the run
 // ends (outputs are renamed into place): the user's export or block list would be lost.
-void check_output_paths(const cpu_flags& f) {
+void check_output_paths(const cpu_flags& f, const std::string& api_key_file) {
   check_paths({{"INPUT", &f.input},
                {"--block-list", &f.block_list},
                {"--unsubscribed", &f.unsubscribed},
-               {"--existing", &f.existing}},
+               {"--existing", &f.existing},
+               {"--api-key-file", &api_key_file}},
               {{"--out", &f.out},
                {"--outcomes", &f.outcomes},
                {"--rejects", &f.rejects},
@@ -203,8 +204,8 @@ void check_can_write(const std::string& path) {
   }
 }
 
-cpu_options to_options(const cpu_flags& f) {
-  check_output_paths(f);
+cpu_options to_options(const cpu_flags& f, const std::string& api_key_file) {
+  check_output_paths(f, api_key_file);
   cpu_options o;
   o.input = f.input;
   o.source.encoding = f.encoding;

@@ -48,8 +48,10 @@ struct cpu_flags {
 /// CSV) only `with_out`: an import sends them, check-template reads them.
 void add_cpu_flags(CLI::App& cmd, cpu_flags& f, bool with_out);
 
-/// Checks the flags and builds cpu_options. Throws CLI::ValidationError with a clear message.
-[[nodiscard]] cpu_options to_options(const cpu_flags& f);
+/// Checks the flags and builds cpu_options. Throws CLI::ValidationError with a clear message,
+/// also for an output that names the input, a list or `api_key_file` (an import's key file,
+/// which writing over would lose).
+[[nodiscard]] cpu_options to_options(const cpu_flags& f, const std::string& api_key_file = {});
 
 /// Writes the report JSON to `path` ("-" = standard output; empty = nowhere). Throws output_error.
 void write_report(const std::string& path, const report& rep);

@@ -69,12 +69,7 @@ void add_import(CLI::App& app, import_args& a) {
 int run_import(const import_args& a, const std::atomic<bool>& stop,
                const std::atomic<bool>& abandon) {
   net::import_options o;
-  o.cpu = to_options(a.flags);
-  // The key file is an input too: an output written over it would lose the key.
-  check_paths({{"--api-key-file", &a.api.api_key_file}}, {{"--out", &a.flags.out},
-                                                          {"--outcomes", &a.flags.outcomes},
-                                                          {"--rejects", &a.flags.rejects},
-                                                          {"--report", &a.flags.report}});
+  o.cpu = to_options(a.flags, a.api.api_key_file);
   // Flags that cannot go together are usage errors (exit 2), found before anything starts.
   if (a.resume && a.no_journal)
     throw CLI::ValidationError("--resume", "cannot go with --no-journal");
@@ -128,11 +123,10 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
   // directory: a --resume started elsewhere would not find the journal.
   const auto relative_default = [&rep](const std::string& dir, const char* flag) {
     if (dir.empty() || dir.front() == '/') return;
-    rep.warnings.push_back(fmt::format(
+    rep.warn(fmt::format(
         "neither HOME nor XDG_*_HOME is set: {} defaults to {} in the working directory; run "
         "--resume from this directory, or give {}",
         flag, dir, flag));
-    std::fputs(fmt::format("leadpipe: warning: {}\n", rep.warnings.back()).c_str(), stderr);
   };
   if (a.state_dir.empty() && !a.no_journal) relative_default(o.state_dir, "--state-dir");
   if (a.sets.cache_dir.empty() && !a.no_cache && !a.dry_run) {

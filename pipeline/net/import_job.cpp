@@ -322,9 +322,8 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
   }
   if (!is_regular_file(o.cpu.input)) {
     if (o.resume) throw std::runtime_error("--resume needs the input to be a regular file");
-    rep.warnings.push_back("no journal: the input is not a regular file, so the job cannot be "
-                           "resumed after a crash");
-    std::fputs(fmt::format("leadpipe: warning: {}\n", rep.warnings.back()).c_str(), stderr);
+    rep.warn("no journal: the input is not a regular file, so the job cannot be resumed after "
+             "a crash");
     return js;
   }
   make_state_dir(o.state_dir);
@@ -710,14 +709,8 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   n.unattributed = pool.unattributed;
   n.leads_sent = pool.progress.leads_sent.load();
   add_limiter_stats(n, ls);
-  if (auto w = limit_mismatch_warning(o.limiter.rules, ls); !w.empty()) {
-    std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
-    rep.warnings.push_back(std::move(w));
-  }
-  const auto warn = [&rep](std::string w) {
-    std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
-    rep.warnings.push_back(std::move(w));
-  };
+  if (auto w = limit_mismatch_warning(o.limiter.rules, ls); !w.empty()) rep.warn(std::move(w));
+  const auto warn = [&rep](std::string w) { rep.warn(std::move(w)); };
   if (pool.gateway_timeouts != 0) {
     warn(fmt::format(
         "{} answers were 504: a gateway between leadpipe and the API gave up waiting for the "
