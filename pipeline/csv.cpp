@@ -26,6 +26,11 @@ constexpr std::size_t max_record_limit = std::size_t{1} << 30;
 // gets when it goes through a text-mode conversion once more (Python's csv module on Windows
 // without newline='' writes it).
 constexpr std::size_t max_ending_crs = 2;
+// How far past an unusable first line the header is looked for (csv_options::header_usable).
+// The bytes stay in the buffer meanwhile: a quarter of the read block leaves room for a header
+// line of max_record_bytes after them.
+constexpr std::size_t max_preamble_lines = 10;
+constexpr std::size_t max_preamble_bytes = read_block / 4;
 
 // Finds delimiters and LFs through 64-byte bit masks. One finder serves the ascending calls of
 // one scan, so a short field costs a bit scan of the cached mask rather than fresh loads. Loads
@@ -242,11 +247,14 @@ boost::system::result<csv_reader> csv_reader::open(byte_source source, const csv
 }
 
 void csv_reader::fill() {
-  if (pos_ > 0) {
-    std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
-    base_offset_ += pos_;
-    end_ -= pos_;
-    pos_ = 0;
+  // Lines tried as a preamble stay in the buffer: the first of them may be the header after all.
+  const std::size_t keep = preamble_pos_ == no_preamble ? pos_ : preamble_pos_;
+  if (keep > 0) {
+    std::memmove(buf_.get(), buf_.get() + keep, end_ - keep);
+    base_offset_ += keep;
+    end_ -= keep;
+    pos_ -= keep;
+    if (preamble_pos_ != no_preamble) preamble_pos_ = 0;
   }
   const std::size_t got = source_.read(buf_.get() + end_, std::min(read_block, capacity_ - end_));
   if (got == 0) eof_ = true;
@@ -440,7 +448,51 @@ csv_reader::delimiter_choice csv_reader::choose_delimiter() {
       best_usable = usable;
     }
   }
+  choice.usable = best_usable;
   return choice;
+}
+
+// A first line the caller cannot use as a header ("Notes:") may be a preamble. It and the lines
+// after it are passed over while none is usable, at most max_preamble_lines of them within
+// max_preamble_bytes; the first usable line with more fields than all of them is the header.
+// Returns true when the line at pos_ was passed over (or the reader went back to the first).
+bool csv_reader::skip_preamble_line(const delimiter_choice& choice, const scan_result& s) {
+  if (!options_.header_usable || preamble_closed_) return false;
+  if (choice.usable) {
+    if (preamble_pos_ == no_preamble) {
+      preamble_closed_ = true;
+      return false;
+    }
+    if (field_count_ <= preamble_fields_) return rewind_preamble();
+    preamble_first_ = preamble_start_line_;
+    preamble_pos_ = no_preamble;
+    preamble_closed_ = true;
+    return false;
+  }
+  if (preamble_pos_ == no_preamble) {
+    preamble_pos_ = pos_;
+    preamble_start_line_ = line_;
+    preamble_blank_lines_ = blank_lines_;
+  }
+  preamble_fields_ = std::max(preamble_fields_, field_count_);
+  pos_ = static_cast<std::size_t>(s.next - buf_.get());
+  line_ += s.newlines + (s.terminated ? 1 : 0);
+  if (++preamble_lines_ > max_preamble_lines || pos_ - preamble_pos_ > max_preamble_bytes) {
+    return rewind_preamble();
+  }
+  return true;
+}
+
+// Goes back to the first line tried as a preamble, which is then the header whatever it holds.
+// False when no preamble was being tried.
+bool csv_reader::rewind_preamble() noexcept {
+  preamble_closed_ = true;
+  if (preamble_pos_ == no_preamble) return false;
+  pos_ = preamble_pos_;
+  line_ = preamble_start_line_;
+  blank_lines_ = preamble_blank_lines_;
+  preamble_pos_ = no_preamble;
+  return true;
 }
 
 boost::system::error_code csv_reader::read_header(std::string& message) {
@@ -452,6 +504,7 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
   for (;;) {
     if (pos_ == end_) {
       if (eof_) {
+        if (rewind_preamble()) continue;
         message = "empty input (no header line)";
         return make_error_code(csv_errc::empty_input);
       }
@@ -487,6 +540,7 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
     const auto too_long =
         fmt::format("header line longer than {} bytes", options_.max_record_bytes);
     if (choice.delimiter == 0) {
+      if (rewind_preamble()) continue;
       return bad_header(choice.too_long ? too_long : "unterminated quote in the header line");
     }
     reset_batch();
@@ -498,10 +552,12 @@ boost::system::error_code csv_reader::read_header(std::string& message) {
       line_ += s.newlines + (s.terminated ? 1 : 0);
       continue;
     }
-    if (length > options_.max_record_bytes) return bad_header(too_long);
-    if (field_count_ > options_.max_columns) {
+    if (length > options_.max_record_bytes || field_count_ > options_.max_columns) {
+      if (rewind_preamble()) continue;
+      if (length > options_.max_record_bytes) return bad_header(too_long);
       return bad_header(fmt::format("header has more than {} columns", options_.max_columns));
     }
+    if (skip_preamble_line(choice, s)) continue;
     delimiter_ = choice.delimiter;
     header_.assign(fields_.begin(), fields_.end());
     // Unnamed columns at the end: not columns of the file's data, but a row may hold cells

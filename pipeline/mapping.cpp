@@ -203,6 +203,17 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
   std::vector<std::string> normalised;
   normalised.reserve(header.size());
   for (const auto& h : header) normalised.push_back(normalise_header(h));
+  // LinkedIn's Connections export names each person's profile just "URL", beside "Connected
+  // On"; anywhere else a bare URL is a website.
+  if (const auto fi = static_cast<std::size_t>(lead_field::linkedin_profile); !fixed[fi]) {
+    const auto url = std::find(normalised.begin(), normalised.end(), "url");
+    if (url != normalised.end() && !taken[static_cast<std::size_t>(url - normalised.begin())] &&
+        std::find(normalised.begin(), normalised.end(), "connectedon") != normalised.end()) {
+      const auto col = static_cast<std::uint32_t>(url - normalised.begin());
+      m.field_column[fi] = col;
+      taken[col] = true;
+    }
+  }
   for (const auto& syn : synonym_table()) {
     const auto fi = static_cast<std::size_t>(syn.field);
     if (fixed[fi]) continue;

@@ -253,6 +253,15 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   for (const auto& w : impl_->mapper.mapping().warnings) {
     rep.warnings.push_back(fmt::format("{}: {}", opts.input, w));
   }
+  if (const std::uint64_t first = impl_->reader.preamble_line(); first != 0) {
+    const std::uint64_t last = impl_->reader.header_line() - 1;
+    rep.warnings.push_back(fmt::format(
+        "{}: {} before the header (line {}) {} no header with an email column: skipped as a "
+        "preamble, not read as rows",
+        opts.input, first == last ? fmt::format("line {}", first)
+                                  : fmt::format("lines {}-{}", first, last),
+        last + 1, first == last ? "holds" : "hold"));
+  }
   if (impl_->reader.cr_line_endings()) {
     rep.warnings.push_back(fmt::format(
         "{}: lines end with a lone CR (a classic Mac export): every CR is read as a line break",

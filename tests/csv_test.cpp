@@ -361,6 +361,55 @@ TEST_CASE("an Excel sep= first line names the delimiter and is not the header") 
   CHECK(message == "t.csv: empty input (no header line)");
 }
 
+TEST_CASE("a preamble before a usable header is skipped; without one the first line is the header") {
+  csv_options o;
+  o.header_usable = [](std::span<const std::string_view> f) {
+    return std::find(f.begin(), f.end(), "Email Address") != f.end();
+  };
+  // LinkedIn's Connections export: a note, a quoted paragraph (with a comma and a newline), a
+  // blank line, then the header.
+  const std::string linkedin =
+      "Notes:\r\n\"When exporting, some addresses are missing,\r\nsee the settings.\"\r\n\r\n"
+      "First Name,Last Name,URL,Email Address,Company\r\nAnn,Lee,https://x,ann@acme.io,Acme\r\n";
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+    CAPTURE(chunk);
+    csv_reader reader = open_reader(linkedin, o, chunk);
+    CHECK(reader.preamble_line() == 1);
+    parsed p = parse_begin(reader);
+    csv_record r;
+    while (reader.next(r)) p.rows.push_back(copy(r));
+    parse_end(reader, p);
+    CHECK(p.header == sv{"First Name", "Last Name", "URL", "Email Address", "Company"});
+    CHECK(p.header_line == 5);
+    CHECK(p.blank_lines == 1);
+    REQUIRE(p.rows.size() == 1);
+    CHECK(p.rows[0].line == 6);
+    CHECK(p.rows[0].offset == linkedin.find("Ann,"));
+  }
+  // No usable line: the first line is the header and every line after it a row, as before.
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}}) {
+    const parsed p = parse("Mail,Name\n\na@x.io,Ann\nb@x.io,Bo\n", o, chunk);
+    CHECK(p.header == sv{"Mail", "Name"});
+    CHECK(p.header_line == 1);
+    CHECK(p.rows.size() == 2);
+    CHECK(p.blank_lines == 1);
+  }
+  // A usable line with no more fields than a line before it is data, not a header.
+  CHECK(parse("Report,Q3,Owner\nEmail Address,x\n", o).header == sv{"Report", "Q3", "Owner"});
+  // At most 10 lines are passed over.
+  std::string far;
+  for (int i = 0; i < 11; ++i) far += "note\n";
+  CHECK(parse(far + "Email Address,Name\n", o).header == sv{"note"});
+  CHECK(parse(far.substr(5) + "Email Address,Name\n", o).header_line == 11);
+  // A preamble then a header and no rows; a preamble whose quote never closes.
+  const parsed only = parse("Title\nEmail Address,Name\n", o, 1);
+  CHECK(only.header_line == 2);
+  CHECK(only.rows.empty());
+  CHECK(parse("Title \"x\nEmail Address,Name\n", o).header_line == 2);
+  // Without a usability test nothing is skipped.
+  CHECK(open_reader(linkedin, {}, 0).preamble_line() == 0);
+}
+
 TEST_CASE("ragged rows are judged against the header; empty trailing extras are tolerated") {
   const parsed p = parse(
       "email,a,b,,\nx,1\nx,1,2\nx,1,2,,,\nx,1,2,3\nx,1,2,,4\nx,1,2,,,5\n"

@@ -298,6 +298,12 @@ TEST_CASE("vendor exports: the work address over a personal one, and the choice 
   CHECK(mapped(google, lead_field::website) == "Website 1 - Value");
   // One address column: nothing to say.
   CHECK(must_map({"Email", "First Name"}).warnings.empty());
+  // LinkedIn's Connections export: its "URL" is the person's profile; elsewhere a website.
+  auto li = must_map({"First Name", "Last Name", "URL", "Email Address", "Company", "Position",
+                      "Connected On"});
+  CHECK(mapped(li, lead_field::linkedin_profile) == "URL");
+  CHECK(li.column(lead_field::website) == column_mapping::none);
+  CHECK(mapped(must_map({"Email", "URL"}), lead_field::website) == "URL");
   // Outlook's Location is a meeting-room note beside its Business City.
   CHECK(mapped(must_map({"E-mail Address", "Location", "Business City"}), lead_field::location) ==
         "Business City");

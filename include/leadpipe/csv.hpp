@@ -62,7 +62,10 @@ struct csv_options {
   /// counts ("Email;Company, Inc" splits into two fields either way; only ';' finds the email).
   char delimiter = 0;
   /// Optional: whether a header, split by a candidate delimiter, is one the caller can use (it
-  /// has an email column, say). Called at open only.
+  /// has an email column, say). Called at open only. When the first line is not usable, up to
+  /// 10 more lines (64 KiB) are tried: the first usable one with more fields than every line
+  /// before it is the header, and those lines are a preamble, skipped (LinkedIn's Connections
+  /// export opens with a "Notes:" paragraph). Otherwise the first line is the header.
   std::function<bool(std::span<const std::string_view>)> header_usable = {};
   /// A record whose text (line ending excluded) is longer is rejected as record_too_long and
   /// skipped to its true end in constant memory. The reader holds two buffers of this plus
@@ -126,8 +129,11 @@ class csv_reader {
 
   /// The column names, unquoted, byte-order mark removed; owned by the reader.
   [[nodiscard]] const std::vector<std::string>& header() const noexcept { return header_; }
-  /// The line the header starts on (1 unless blank lines precede it).
+  /// The line the header starts on (1 unless blank lines or a preamble precede it).
   [[nodiscard]] std::uint64_t header_line() const noexcept { return header_line_; }
+  /// The first line of a preamble skipped before the header (see csv_options::header_usable),
+  /// or 0 when there is none. The preamble runs from there to header_line() - 1.
+  [[nodiscard]] std::uint64_t preamble_line() const noexcept { return preamble_first_; }
   /// The delimiter in use (given or detected).
   [[nodiscard]] char delimiter() const noexcept { return delimiter_; }
   /// True when the first line break of the input (within max_record_bytes + 1 bytes, quotes not
@@ -171,6 +177,7 @@ class csv_reader {
     char delimiter = 0;      // 0: no candidate gave a complete header line
     bool need_more = false;  // a candidate needs more data before anything can be decided
     bool too_long = false;   // some candidate ran past max_record_bytes
+    bool usable = false;     // the chosen split passes csv_options::header_usable (or no test)
   };
   enum class skip_state : std::uint8_t;
 
@@ -181,6 +188,8 @@ class csv_reader {
   [[nodiscard]] ending_choice choose_line_ending() const noexcept;
   enum class sep_hint : std::uint8_t { none, found, need_more };
   [[nodiscard]] sep_hint read_sep_line();
+  [[nodiscard]] bool skip_preamble_line(const delimiter_choice& choice, const scan_result& s);
+  [[nodiscard]] bool rewind_preamble() noexcept;
   [[nodiscard]] scan_result scan(const char* p, char delimiter);
   void emit(std::string_view field);
   void extra_field(std::string_view field) noexcept;
@@ -213,6 +222,16 @@ class csv_reader {
   bool cr_lines_ = false;          // CRs are turned into LFs as they are read
   bool sep_line_checked_ = false;  // read_sep_line() has decided
   char sep_hint_ = 0;              // delimiter of an Excel "sep=X" first line
+  // Lines tried as a preamble before the header: where they start (kept in buf_ by fill() until
+  // a header is chosen), the state to go back to, and the most fields any of them had.
+  static constexpr std::size_t no_preamble = ~std::size_t{0};
+  std::size_t preamble_pos_ = no_preamble;
+  std::uint64_t preamble_start_line_ = 0;
+  std::uint64_t preamble_blank_lines_ = 0;
+  std::size_t preamble_lines_ = 0;
+  std::size_t preamble_fields_ = 0;
+  bool preamble_closed_ = false;  // no more lines are tried
+  std::uint64_t preamble_first_ = 0;
 
   // Unescaped fields of the current batch. As large as buf_, so never regrown: a batch's records
   // all lie in buf_ and unescaping never lengthens a field.
