@@ -2,7 +2,8 @@
 //
 // Input: 7 option bytes, then the file's bytes.
 //   0  transform applied by the harness: &3 = 0 none, 1 gzip (&4: as two members), 2 UTF-16LE
-//      with BOM, 3 UTF-16BE with BOM (the UTF-16 forms only when the bytes are UTF-8)
+//      with BOM, 3 UTF-16BE with BOM (the UTF-16 forms only when the bytes are UTF-8); &8: a
+//      header is usable only with a field "e" (csv_options::header_usable: preambles)
 //   1  source_options::encoding, an index into `encodings`
 //   2  delimiter: 0 detect, 1-4 one of ",;\t|", any other value that byte itself
 //   3  source_options::max_chunk of the second, chunked reading (0: 7)
@@ -52,6 +53,11 @@ settings read_settings(input_reader& in, unsigned& transform) {
   if (const std::uint8_t b = in.take(); b != 255) s.csv.max_record_bytes = b == 0 ? 4096 : b;
   if (const std::uint8_t b = in.take(); b != 0) s.csv.max_raw_bytes = b;
   if (const std::uint8_t b = in.take(); b != 0) s.csv.max_columns = b;
+  if ((transform & 8U) != 0) {
+    s.csv.header_usable = [](std::span<const std::string_view> f) {
+      return std::find(f.begin(), f.end(), "e") != f.end();
+    };
+  }
   return s;
 }
 
@@ -149,7 +155,7 @@ struct parsed {
   std::vector<std::string> header;
   char delimiter = 0;
   bool cr_lines = false;
-  std::uint64_t header_line = 0, bytes = 0, blank_lines = 0;
+  std::uint64_t header_line = 0, preamble_line = 0, bytes = 0, blank_lines = 0;
   std::size_t unnamed = 0;          // unnamed columns at the end of the header line
   std::uint64_t ignored_cells = 0;  // non-blank cells read under them
   std::vector<row> rows;
@@ -166,6 +172,9 @@ parsed parse(std::string_view raw, const settings& s, std::size_t max_chunk) {
     out.opened = true;
     out.header = reader->header();
     out.header_line = reader->header_line();
+    out.preamble_line = reader->preamble_line();
+    check(out.preamble_line < out.header_line, "a preamble that does not come before the header");
+    check(out.preamble_line == 0 || s.csv.header_usable, "a preamble without a usability test");
     out.delimiter = reader->delimiter();
     out.cr_lines = reader->cr_line_endings();
     csv_record r;
@@ -356,7 +365,8 @@ class csv_target final : public target {
     if (!a.opened) return;
     check(a.rows.size() == b.rows.size() && a.header == b.header && a.bytes == b.bytes &&
               a.blank_lines == b.blank_lines && a.delimiter == b.delimiter &&
-              a.cr_lines == b.cr_lines,
+              a.cr_lines == b.cr_lines && a.header_line == b.header_line &&
+              a.preamble_line == b.preamble_line,
           "records depend on max_chunk");
     check(!whole.error, "the reader read what the source cannot decode");
     // With classic Mac line endings the reader sees every CR as an LF, byte for byte.

@@ -92,6 +92,11 @@ def csv_seeds():
     csv_seed("few_columns_limit.csv", "a,b,c,d,e\n1,2,3,4,5\n", columns=3)
     csv_seed("only_delimiters_header.csv", ",,,\na,b\n")
     csv_seed("given_delimiter_colon.csv", "email:name\na@b.io:A\n", delimiter=ord(":"))
+    # Bit 8: only a header with a field "e" is usable, so lines before one are a preamble.
+    csv_seed("preamble.csv", 'Notes:\r\n"a note, with\r\na newline"\r\n\r\nx,e,y\r\n1,2,3\r\n',
+             transform=8, chunk=3)
+    csv_seed("preamble_none_usable.csv", "title\nx;y\n\n1;2\n3,e\n", transform=8)
+    csv_seed("preamble_too_many_fields.csv", "a,b,c\ne,x\n1,2,3\n", transform=8, max_record=8)
 
 
 # ---- email: 1 option byte (bit 0: fold provider aliases), then the cell
