@@ -38,9 +38,11 @@ output_file::output_file(std::string path, bool atomic) : path_(std::move(path))
     file_ = stdout;
   } else {
     // Only a regular file (or a new one) can be replaced: a device, FIFO or socket such as
-    // /dev/null or /dev/stdout is written in place, never renamed over.
+    // /dev/null is written in place, never renamed over; so is anything reached through a
+    // symbolic link (/dev/stdout, which names whatever standard output is, a regular file when
+    // it was redirected to one: a rename would replace the link itself).
     struct stat st {};
-    if (atomic && ::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) atomic = false;
+    if (atomic && ::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) atomic = false;
     if (atomic) tmp_path_ = temp_name(path_);
     const std::string& target = atomic ? tmp_path_ : path_;
     file_ = std::fopen(target.c_str(), "wb");

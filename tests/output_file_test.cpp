@@ -173,6 +173,23 @@ TEST_CASE("an atomic output_file writes a FIFO or device in place and never rena
   }
   REQUIRE(::stat("/dev/null", &st) == 0);
   CHECK(S_ISCHR(st.st_mode));
+  // A symbolic link to a regular file (as /dev/stdout is when standard output was redirected to
+  // one) stays a link: the file it names is written in place.
+  const std::string target = (dir / "target.csv").string();
+  const std::string link = (dir / "link.csv").string();
+  { std::ofstream(target) << "old\n"; }
+  fs::create_symlink(target, link);
+  {
+    output_file f(link, true);
+    f.write("new\n");
+    f.close();
+  }
+  CHECK(fs::is_symlink(link));
+  CHECK_FALSE(fs::exists(link + ".tmp"));
+  std::ifstream in(target);
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "new");
   fs::remove_all(dir);
 }
 
