@@ -5,6 +5,7 @@
 #include <boost/system/errc.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "leadpipe/ascii.hpp"
 #include "leadpipe/utf8.hpp"
@@ -350,10 +351,34 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
           want, field, field));
     }
   }
+  // A campaign's lead export (`leads export`, SmartLead's own) names the lead's place in that
+  // campaign beside its fields: sent again, those would become custom fields of the new
+  // campaign's leads, stale from the start. Left out unless asked for by --custom-field.
+  static constexpr std::array<std::string_view, 7> bookkeeping = {
+      "campaignleadmapid", "leadid", "status", "leadcategoryid", "isunsubscribed", "createdat",
+      "id"};
+  std::vector<bool> export_column(header.size(), false);
+  if (std::find(normalised.begin(), normalised.end(), "campaignleadmapid") != normalised.end()) {
+    std::string left;
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (taken[i] || !opts.only_custom.empty() ||
+          std::find(bookkeeping.begin(), bookkeeping.end(), normalised[i]) == bookkeeping.end()) {
+        continue;
+      }
+      export_column[i] = true;
+      left += fmt::format("{}'{}'", left.empty() ? "" : ", ", header[i]);
+    }
+    if (!left.empty()) {
+      m.warnings.push_back(fmt::format(
+          "this is a campaign's lead export: {} describe the leads in that campaign and are not "
+          "sent (--custom-field NAME keeps one)",
+          left));
+    }
+  }
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (taken[i]) continue;
     const auto col = static_cast<std::uint32_t>(i);
-    if (opts.no_custom_fields || !wanted[i]) {
+    if (opts.no_custom_fields || !wanted[i] || export_column[i]) {
       m.ignored_columns.push_back(col);
     } else if (trim_blanks(header[i]).empty()) {
       m.ignored_columns.push_back(col);
@@ -374,6 +399,9 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
       // Every other column is a custom field; the API's limit of max_custom_fields is per lead,
       // on its non-empty cells, and lead_mapper::map() keeps to it.
       m.custom_columns.push_back(col);
+      if (normalised[i] == "customfields" && m.json_custom_column == column_mapping::none) {
+        m.json_custom_column = col;
+      }
     }
   }
   return m;
@@ -391,6 +419,7 @@ std::string column_mapping::describe() const {
     for (std::size_t i = 0; i < custom_columns.size(); ++i) {
       if (i != 0) out += ", ";
       out += header[custom_columns[i]];
+      if (custom_columns[i] == json_custom_column) out += " (its JSON object's members)";
     }
     out += "\n";
   }
@@ -418,11 +447,62 @@ inline std::string_view lead_mapper::clean(std::string_view v, bool clean_text, 
 }
 
 std::string_view lead_mapper::repair(std::string_view v, bool& repaired) {
-  std::string& buf = scratch_[scratch_used_++];
-  buf.clear();
+  std::string& buf = scratch();
   utf8::append_text(buf, v);
   repaired = true;
   return buf;
+}
+
+// A cleared string of the scratch buffer, valid until the next map().
+std::string& lead_mapper::scratch() {
+  if (scratch_used_ == scratch_.size()) scratch_.emplace_back();
+  std::string& buf = scratch_[scratch_used_++];
+  buf.clear();
+  return buf;
+}
+
+// The members of a custom_fields cell (a JSON object) as custom fields; false when the text is
+// no JSON object. Names and values are copied to the scratch buffer: the parser is the thread's.
+bool lead_mapper::unpack_json(std::string_view text, lead_view& out) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(text.data(), text.size()).get(object) != simdjson::SUCCESS) return false;
+  const std::size_t first = out.custom.size();
+  for (const auto field : object) {
+    const std::string_view key = field.key;
+    if (trim_blanks(key).empty()) continue;
+    std::string_view value;
+    switch (field.value.type()) {
+      case simdjson::dom::element_type::NULL_VALUE:
+        continue;
+      case simdjson::dom::element_type::STRING:
+        value = trim_blanks(field.value.get_string().value_unsafe());
+        break;
+      default: {
+        std::string& buf = scratch();
+        buf = simdjson::minify(field.value);
+        value = buf;
+      }
+    }
+    if (value.empty()) continue;
+    const auto same_key = [&](const custom_value& c) { return c.key == key; };
+    const auto col_named = [&](std::uint32_t col) { return mapping_.header[col] == key; };
+    if (std::any_of(out.custom.begin() + static_cast<std::ptrdiff_t>(first), out.custom.end(),
+                    same_key) ||
+        std::any_of(mapping_.custom_columns.begin(), mapping_.custom_columns.end(), col_named)) {
+      continue;
+    }
+    if (out.custom.size() == max_custom_fields) {
+      ++out.custom_dropped;
+      continue;
+    }
+    std::string& k = scratch();
+    k.assign(key);
+    std::string& v = scratch();
+    v.assign(value);
+    out.custom.push_back({k, v, true});
+  }
+  return true;
 }
 
 void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, bool clean_text) {
@@ -444,9 +524,14 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, 
     }
   }
   out.custom_dropped = 0;
+  out.custom_json_bad = false;
   for (std::uint32_t col : mapping_.custom_columns) {
     std::string_view v = clean(cell(col), clean_text, out.repaired_encoding);
     if (v.empty()) continue;
+    if (col == mapping_.json_custom_column) [[unlikely]] {
+      if (unpack_json(v, out)) continue;
+      out.custom_json_bad = true;
+    }
     if (out.custom.size() == max_custom_fields) {
       ++out.custom_dropped;  // the API takes max_custom_fields per lead: the first ones are kept
       continue;

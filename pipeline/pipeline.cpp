@@ -194,6 +194,8 @@ struct cpu_pipeline::impl {
   // Accepted leads with more non-empty custom cells than the API takes: how many, the first.
   std::uint64_t capped_leads = 0;
   std::uint64_t capped_line = 0;
+  std::uint64_t json_bad_leads = 0;  // accepted leads whose custom_fields cell is no JSON object
+  std::uint64_t json_bad_line = 0;
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
 
   // A CR inside a record of an LF or CRLF file, in a record without quotes (so outside them):
@@ -480,6 +482,7 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     lead_mapped = true;
   }
   if (lead_mapped && lead.custom_dropped != 0 && capped_leads++ == 0) capped_line = rec.line;
+  if (lead_mapped && lead.custom_json_bad && json_bad_leads++ == 0) json_bad_line = rec.line;
   return true;
 }
 
@@ -511,8 +514,9 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       std::clamp<std::size_t>((std::size_t{1} << 16) / (s.reader.header().size() + 1), 1, 32);
   s.batch.resize(batch_size);
   s.checked.resize(batch_size);
-  s.cells_only =
-      sink.reads_cells() && s.mapper.mapping().custom_columns.size() <= max_custom_fields;
+  s.cells_only = sink.reads_cells() &&
+                 s.mapper.mapping().custom_columns.size() <= max_custom_fields &&
+                 s.mapper.mapping().json_custom_column == column_mapping::none;
   std::uint64_t bytes_read = 0;
   bool stopped = false;
 
@@ -605,6 +609,14 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         s.opts.input, s.capped_line, s.capped_leads, s.capped_leads == 1 ? "" : "s",
         max_custom_fields, max_custom_fields));
   }
+  if (s.json_bad_leads != 0) {
+    const column_mapping& m = s.mapper.mapping();
+    warn(fmt::format(
+        "{}:{}: {} lead{} had a '{}' cell that is not a JSON object of custom fields (this is "
+        "the first): sent as the text of one custom field named '{}'",
+        s.opts.input, s.json_bad_line, s.json_bad_leads, s.json_bad_leads == 1 ? "" : "s",
+        m.header[m.json_custom_column], m.header[m.json_custom_column]));
+  }
   if (s.unclosed_rows != 0) {
     warn(fmt::format(
         "{}:{}: {} row{} open a quote that never closes (this is the first): each is rejected "
@@ -684,6 +696,18 @@ void csv_lead_writer::accept(const accepted_lead& a) {
                       mapping_.custom_columns.size() + 1;
   for (std::size_t f = 1; f < lead_field_count; ++f) bound += csv_cell_bound(lead.field[f].size());
   for (const custom_value& c : lead.custom) bound += csv_cell_bound(c.value.size());
+  if (mapping_.json_custom_column != column_mapping::none) {
+    // The members of the custom_fields column's object, back in one object (escapes may make it
+    // longer than they are).
+    json_.clear();
+    json_writer w(json_);
+    w.begin_object();
+    for (const custom_value& c : lead.custom) {
+      if (c.from_json) w.key(c.key).value(c.value);
+    }
+    w.end_object();
+    bound += csv_cell_bound(json_.size());
+  }
   char* const start = out_.reserve(bound);
   // Every cell is the value an import sends, byte for byte: --out is made to be imported (by
   // leadpipe or SmartLead's own upload), where a formula mark would become data ("'=1+2", "'-"
@@ -698,12 +722,18 @@ void csv_lead_writer::accept(const accepted_lead& a) {
     *p++ = ',';
     p = put(p, lead.field[f]);
   }
-  // lead.custom is the non-empty subset of the custom columns, in column order.
+  // lead.custom is the non-empty subset of the custom columns, in column order; the members of
+  // the custom_fields column's object stand in its place, and go back into one object.
   std::size_t k = 0;
+  const auto& c = lead.custom;
   for (auto col : mapping_.custom_columns) {
     *p++ = ',';
-    const auto& c = lead.custom;
-    if (k < c.size() && c[k].key.data() == mapping_.header[col].data()) {
+    if (col == mapping_.json_custom_column && k < c.size() && c[k].from_json) {
+      p = put(p, json_);
+      while (k < c.size() && c[k].from_json) ++k;
+      continue;
+    }
+    if (k < c.size() && !c[k].from_json && c[k].key.data() == mapping_.header[col].data()) {
       p = put(p, c[k].value);
       ++k;
     }

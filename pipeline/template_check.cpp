@@ -81,6 +81,11 @@ variable_source resolve_variable(const column_mapping& m, std::string_view name)
       return src;
     }
   }
+  if (m.json_custom_column != column_mapping::none) {
+    src.from = variable_source::kind::json_member;
+    src.column = m.json_custom_column;
+    return src;
+  }
   // The lead field a column feeds, if any.
   const auto field_of = [&](std::size_t col) -> std::optional<lead_field> {
     for (std::size_t f = 0; f < lead_field_count; ++f) {

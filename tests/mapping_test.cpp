@@ -242,6 +242,73 @@ TEST_CASE("lead_mapper keeps the email raw, trims and repairs others, drops empt
   CHECK_FALSE(v.repaired_encoding);
 }
 
+TEST_CASE("a campaign export: custom_fields' JSON members are the custom fields; bookkeeping is left") {
+  auto m = must_map({"campaign_lead_map_id", "lead_id", "email", "first_name", "status",
+                     "lead_category_id", "is_unsubscribed", "created_at", "Title",
+                     "custom_fields"});
+  CHECK(m.json_custom_column == 9);
+  CHECK(m.custom_columns == std::vector<std::uint32_t>{8, 9});
+  CHECK(m.ignored_columns == std::vector<std::uint32_t>{0, 1, 4, 5, 6, 7});
+  REQUIRE(m.warnings.size() == 1);
+  CHECK(m.warnings[0].starts_with("this is a campaign's lead export: 'campaign_lead_map_id'"));
+  CHECK(m.describe().find("custom_fields (its JSON object's members)") != std::string::npos);
+  // Without the export's own column, "status" and "id" are ordinary custom fields.
+  auto plain = must_map({"Email", "status", "id", "custom_fields"});
+  CHECK(plain.custom_columns == std::vector<std::uint32_t>{1, 2, 3});
+  CHECK(plain.json_custom_column == 3);
+  // --custom-field keeps what it names.
+  mapping_options keep;
+  keep.only_custom = {"status", "custom_fields"};
+  auto kept = must_map({"campaign_lead_map_id", "email", "status", "custom_fields"}, keep);
+  CHECK(kept.custom_columns == std::vector<std::uint32_t>{2, 3});
+
+  lead_mapper mapper(m);
+  lead_view v;
+  const std::string json =
+      R"({"role":"CFO","n":3,"ok":true,"none":null,"blank":" ","o":{"a":[1,2]},"Title":"x",)"
+      R"("role":"again","q":"say \"hi\", caf\u00e9","":"nameless"})";
+  std::vector<std::string_view> row{"1", "2", "a@x.io", "Ann", "STARTED", "", "false", "t",
+                                    "CEO", json};
+  mapper.map(row, v);
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& c : v.custom) got.emplace_back(std::string(c.key), std::string(c.value));
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"Title", "CEO"}, {"role", "CFO"}, {"n", "3"}, {"ok", "true"},
+      {"o", R"({"a":[1,2]})"}, {"q", "say \"hi\", caf\xC3\xA9"}};
+  CHECK(got == want);
+  CHECK(v.custom[1].from_json);
+  CHECK_FALSE(v.custom[0].from_json);
+  CHECK_FALSE(v.custom_json_bad);
+  // Not an object: the text, as one custom field named like the column.
+  for (const std::string_view bad : {"not json", "[1,2]", "\"text\"", "{\"a\":"}) {
+    CAPTURE(bad);
+    row[9] = bad;
+    mapper.map(row, v);
+    REQUIRE(v.custom.size() == 2);
+    CHECK(v.custom[1].key == "custom_fields");
+    CHECK(v.custom[1].value == bad);
+    CHECK(v.custom_json_bad);
+  }
+  // Empty objects and cells give nothing; the cap counts members too.
+  row[9] = "{}";
+  mapper.map(row, v);
+  CHECK(v.custom.size() == 1);
+  CHECK_FALSE(v.custom_json_bad);
+  std::string many = "{";
+  for (int i = 0; i < 205; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":\"v\"";
+  many += "}";
+  row[9] = many;
+  mapper.map(row, v);
+  CHECK(v.custom.size() == max_custom_fields);
+  CHECK(v.custom_dropped == 6);
+  // Invalid UTF-8 in the cell is repaired first, then read.
+  row[9] = "{\"a\":\"caf\xE9\"}";
+  mapper.map(row, v);
+  REQUIRE(v.custom.size() == 2);
+  CHECK(v.custom[1].value == "caf\xEF\xBF\xBD");
+  CHECK(v.repaired_encoding);
+}
+
 // A NUL byte in a lead field would reach the API's JSON as \u0000, which the database behind
 // it refuses for the whole batch; it is repaired like a byte that is not UTF-8.
 TEST_CASE("lead_mapper replaces NUL bytes in fields other than the email") {

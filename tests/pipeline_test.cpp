@@ -337,6 +337,31 @@ TEST_CASE("a lead with more than 200 filled custom fields keeps the first 200, w
   CHECK(out[2].ends_with(",w"));  // the 203rd column, the one cell of a sparse lead, is kept
 }
 
+TEST_CASE("--out writes the custom_fields column's members back as one object") {
+  temp_dir d;
+  const std::string csv =
+      "email,Title,custom_fields\n"
+      "a@acme.io,CEO,\"{\"\"role\"\":\"\"CFO\"\",\"\"n\"\":3,\"\"x\"\":null}\"\n"
+      "b@acme.io,,\n"
+      "c@acme.io,,not json\n";
+  run_result r = run(d, reading(d, csv));
+  CHECK(r.rep.outcomes()[outcome::accepted] == 3);
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 4);
+  CHECK(out[0].ends_with(",Title,custom_fields"));
+  CHECK(out[1].ends_with(",CEO,\"{\"\"role\"\":\"\"CFO\"\",\"\"n\"\":\"\"3\"\"}\""));
+  CHECK(out[2].ends_with(",,"));
+  CHECK(out[3].ends_with(",,not json"));
+  CHECK(std::any_of(r.rep.warnings.begin(), r.rep.warnings.end(), [](const std::string& w) {
+    return w.find(":4: 1 lead had a 'custom_fields' cell that is not a JSON object") !=
+           std::string::npos;
+  }));
+  // Read again, --out gives itself: the object is what the next import unpacks.
+  temp_dir d2;
+  run_result again = run(d2, reading(d2, r.out));
+  CHECK(again.out == r.out);
+}
+
 TEST_CASE("a cell the repairs empty is invalid (no_address); a blank one is missing") {
   temp_dir d;
   run_result r = run(d, reading(d,

@@ -40,6 +40,12 @@ TEST_CASE("variables resolve to lead fields, exact custom fields, or missing wit
   auto spaced = resolve_variable(m, "Company Name");  // "company" maps to company_name
   CHECK(spaced.near_miss == "company_name");
   CHECK(resolve_variable(m, "t_i_e_r").near_miss == "Tier");
+  // A campaign export's custom_fields column: any other name may be one of its members.
+  auto exported = map_columns({"email", "Tier", "custom_fields"}, o, &msg).value();
+  CHECK(resolve_variable(exported, "Tier").from == variable_source::kind::custom_field);
+  auto member = resolve_variable(exported, "role");
+  CHECK(member.from == variable_source::kind::json_member);
+  CHECK(member.column == 2);
 }
 
 TEST_CASE("a variable named after a column that went to a lead field points at that field") {

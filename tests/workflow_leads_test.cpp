@@ -100,6 +100,36 @@ TEST_CASE("leads export: every member over three pages, all columns") {
         std::string::npos);
 }
 
+TEST_CASE("an export imported into another campaign keeps its custom fields, not its bookkeeping") {
+  live_sim s(workflow_fixture(export_fixture()));
+  const std::string file = s.file("export.csv");
+  REQUIRE(run_leadpipe(s, {"leads", "export", "--campaign", "1", "--out", file}).rc == 0);
+  const auto r = run_leadpipe(s, {"import", file, "--campaign", "2", "--cache-dir", s.file("cache"),
+                                  "--cross-campaign", "allow", "--no-journal", "--report",
+                                  s.file("rep.json")});
+  CHECK(r.rc == 0);
+  CHECK(r.err.find("this is a campaign's lead export: 'campaign_lead_map_id', 'lead_id', "
+                   "'status', 'lead_category_id', 'is_unsubscribed', 'created_at'") !=
+        std::string::npos);
+  const std::string rep = slurp(s.file("rep.json"));
+  CHECK(rep.find(R"("custom_fields":["custom_fields"])") != std::string::npos);
+  CHECK(rep.find(R"("added":249)") != std::string::npos);  // m5 unsubscribed globally
+  const auto again = run_leadpipe(s, {"leads", "export", "--campaign", "2"});
+  REQUIRE(again.rc == 0);
+  const auto rows = csv_rows(again.out);
+  bool found = false;
+  for (const auto& row : rows) {
+    if (row.size() < 16 || row[2] != "m0@acme.io") continue;
+    found = true;
+    CHECK(row[3] == "N0");
+    CHECK(row[15] == R"({"role":"=CFO","tier":"A"})");  // the members, not the text
+  }
+  CHECK(found);
+  for (const auto& row : rows) {
+    if (row.size() >= 16 && row[2] == "m1@acme.io") CHECK((row[15] == "" || row[15] == "{}"));
+  }
+}
+
 TEST_CASE("leads export: the guide's words, the API's words and emailStatus values") {
   live_sim s(workflow_fixture(export_fixture()));
   const auto status_is = [](int k) { return [k](int i) { return status_of(i) == kStatuses[k]; }; };

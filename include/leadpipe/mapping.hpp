@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,6 +58,10 @@ struct column_mapping {
   std::array<std::uint32_t, lead_field_count> field_column{};
   /// Columns kept as custom fields, in header order, with their keys (the header names).
   std::vector<std::uint32_t> custom_columns;
+  /// The custom column named `custom_fields` (SmartLead's and `leads export`'s lead exports),
+  /// whose cells hold a lead's custom fields as a JSON object: lead_mapper::map sends its
+  /// members as custom fields, not the text. `none` when there is no such column.
+  std::uint32_t json_custom_column = none;
   /// Columns read but not kept (custom fields switched off, blank header names, over the cap).
   std::vector<std::uint32_t> ignored_columns;
   /// The header as read, each name without the spaces and tabs around it.
@@ -80,10 +85,12 @@ struct column_mapping {
 /// Normalised form used to compare header names: ASCII lower-case without spaces, `_`, `-`, `.`.
 [[nodiscard]] std::string normalise_header(std::string_view h);
 
-/// One custom field of a lead: its key (a header name, owned by the column_mapping) and value.
+/// One custom field of a lead: its key (a header name, owned by the column_mapping, or a member
+/// name of the json_custom_column's object) and value.
 struct custom_value {
   std::string_view key;
   std::string_view value;
+  bool from_json = false;  ///< a member of the json_custom_column's object
 };
 
 /// A lead as the later stages see it. Views point into the CSV reader's buffer or into the
@@ -97,6 +104,9 @@ struct lead_view {
   bool repaired_encoding = false;
   /// Non-empty custom cells past the first max_custom_fields, left out (the API's limit).
   std::uint32_t custom_dropped = 0;
+  /// The json_custom_column's cell is not empty and not a JSON object: it is sent as the text
+  /// of a custom field named like the column.
+  bool custom_json_bad = false;
   [[nodiscard]] std::string_view get(lead_field f) const {
     return field[static_cast<std::size_t>(f)];
   }
@@ -131,15 +141,21 @@ class lead_mapper {
   /// phone number also of a spreadsheet's leading apostrophe: phone_value) and repaired when
   /// not utf8::is_text (invalid UTF-8, a NUL byte). `clean_text` is the caller's
   /// promise that every field is already known to pass utf8::is_text (e.g. the whole record was
-  /// checked once); it skips the per-field check and gives the same result.
+  /// checked once); it skips the per-field check and gives the same result. The members of the
+  /// json_custom_column's object come in its place, in their order: string values as they are,
+  /// numbers and booleans as their JSON text, objects and arrays as compact JSON, null and empty
+  /// ones left out, as are members named like a custom column (the column wins) or like an
+  /// earlier member.
   void map(std::span<const std::string_view> fields, lead_view& out, bool clean_text = false);
   [[nodiscard]] const column_mapping& mapping() const { return mapping_; }
 
  private:
   std::string_view clean(std::string_view v, bool clean_text, bool& repaired);
   std::string_view repair(std::string_view v, bool& repaired);
+  [[nodiscard]] std::string& scratch();
+  bool unpack_json(std::string_view text, lead_view& out);
   column_mapping mapping_;
-  std::vector<std::string> scratch_;
+  std::deque<std::string> scratch_;  // grows at the back without moving earlier strings
   std::size_t scratch_used_ = 0;
 };
 

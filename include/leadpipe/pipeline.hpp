@@ -159,6 +159,7 @@ class csv_lead_writer final : public lead_sink {
 
   output_file out_;
   const column_mapping& mapping_;
+  std::string json_;  // the custom_fields column's object, rebuilt per lead
 };
 
 /// A sink that only counts (validate without --out).

@@ -31,10 +31,12 @@ struct template_variable {
 
 /// Where a variable's value comes from under a column mapping.
 struct variable_source {
-  enum class kind : std::uint8_t { lead_field, custom_field, missing };
+  /// json_member: no column is named so, but the custom_fields column's JSON objects may hold
+  /// a member of that name (column_mapping::json_custom_column); only the rows can tell.
+  enum class kind : std::uint8_t { lead_field, custom_field, json_member, missing };
   kind from = kind::missing;
   lead_field field = lead_field::email;  ///< for lead_field
-  std::uint32_t column = 0;              ///< the CSV column (lead_field or custom_field)
+  std::uint32_t column = 0;  ///< the CSV column (lead_field, custom_field, json_member)
   /// missing: the variable meant, if one is near: the lead field a column equal but for case
   /// feeds, a custom column equal but for case, else a mapped lead field or custom column equal
   /// once case, spaces, _ - . are ignored
@@ -43,7 +45,8 @@ struct variable_source {
 };
 
 /// Resolves a variable: a standard lead field name (first_name ...) that is mapped, else a custom
-/// field whose header is exactly the name. Thread-safe.
+/// field whose header is exactly the name, else a member of the custom_fields column's objects
+/// when there is such a column. Thread-safe.
 [[nodiscard]] variable_source resolve_variable(const column_mapping& m, std::string_view name);
 
 }  // namespace leadpipe

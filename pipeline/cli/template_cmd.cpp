@@ -15,8 +15,11 @@ namespace {
 // Counts, per variable, the accepted leads whose value is empty.
 class blank_counter final : public lead_sink {
  public:
-  blank_counter(const std::vector<variable_source>& sources, const column_mapping& m)
-      : sources_(sources), mapping_(m), blank_(sources.size(), 0) {}
+  blank_counter(const std::vector<variable_source>& sources,
+                const std::vector<template_variable>& vars, const column_mapping& m)
+      : sources_(sources), mapping_(m), blank_(sources.size(), 0) {
+    for (const auto& v : vars) names_.push_back(v.name);
+  }
   void accept(const accepted_lead& a) override {
     ++leads_;
     for (std::size_t i = 0; i < sources_.size(); ++i) {
@@ -29,6 +32,10 @@ class blank_counter final : public lead_sink {
         for (const auto& c : a.lead->custom) {
           if (c.key.data() == key.data()) empty = false;
         }
+      } else if (s.from == variable_source::kind::json_member) {
+        for (const auto& c : a.lead->custom) {
+          if (c.from_json && c.key == names_[i]) empty = false;
+        }
       }
       if (empty) ++blank_[i];
     }
@@ -39,6 +46,7 @@ class blank_counter final : public lead_sink {
  private:
   const std::vector<variable_source>& sources_;
   const column_mapping& mapping_;
+  std::vector<std::string> names_;  // the variables' names, as sources_
   std::vector<std::uint64_t> blank_;
   std::uint64_t leads_ = 0;
 };
@@ -79,7 +87,7 @@ int run_check_template(const template_args& a) {
   for (const auto& v : vars) sources.push_back(resolve_variable(pipe.mapping(), v.name));
   outcome_files files(a.flags.outcomes, a.flags.rejects);
   file_outcome_sink outcomes(files, rep);
-  blank_counter counter(sources, pipe.mapping());
+  blank_counter counter(sources, vars, pipe.mapping());
   pipe.run(counter, outcomes, rep);
   files.close();
   rep.stop_clock();
@@ -102,6 +110,10 @@ int run_check_template(const template_args& a) {
     } else if (s.from == variable_source::kind::custom_field) {
       source = "custom_field";
       where = fmt::format("custom field '{}'", pipe.mapping().header[s.column]);
+    } else if (s.from == variable_source::kind::json_member) {
+      source = "json_member";
+      where = fmt::format("custom field from the JSON objects of column '{}'",
+                          pipe.mapping().header[s.column]);
     } else {
       if (!s.near_miss.empty()) {
         where = fmt::format("MISSING: did you mean {{{{{}}}}}? ({})", s.near_miss, s.hint);
