@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include <boost/system/errc.hpp>
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <boost/system/errc.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "leadpipe/ascii.hpp"
 #include "leadpipe/utf8.hpp"
@@ -355,8 +355,8 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
   // campaign beside its fields: sent again, those would become custom fields of the new
   // campaign's leads, stale from the start. Left out unless asked for by --custom-field.
   static constexpr std::array<std::string_view, 7> bookkeeping = {
-      "campaignleadmapid", "leadid", "status", "leadcategoryid", "isunsubscribed", "createdat",
-      "id"};
+      "campaignleadmapid", "leadid",    "status", "leadcategoryid",
+      "isunsubscribed",    "createdat", "id"};
   std::vector<bool> export_column(header.size(), false);
   if (std::find(normalised.begin(), normalised.end(), "campaignleadmapid") != normalised.end()) {
     std::string left;

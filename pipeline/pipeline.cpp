@@ -260,8 +260,8 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
     rep.warnings.push_back(fmt::format(
         "{}: {} before the header (line {}) {} no header with an email column: skipped as a "
         "preamble, not read as rows",
-        opts.input, first == last ? fmt::format("line {}", first)
-                                  : fmt::format("lines {}-{}", first, last),
+        opts.input,
+        first == last ? fmt::format("line {}", first) : fmt::format("lines {}-{}", first, last),
         last + 1, first == last ? "holds" : "hold"));
   }
   if (impl_->reader.cr_line_endings()) {

@@ -361,7 +361,8 @@ TEST_CASE("an Excel sep= first line names the delimiter and is not the header") 
   CHECK(message == "t.csv: empty input (no header line)");
 }
 
-TEST_CASE("a preamble before a usable header is skipped; without one the first line is the header") {
+TEST_CASE(
+    "a preamble before a usable header is skipped; without one the first line is the header") {
   csv_options o;
   o.header_usable = [](std::span<const std::string_view> f) {
     return std::find(f.begin(), f.end(), "Email Address") != f.end();

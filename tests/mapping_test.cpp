@@ -242,10 +242,11 @@ TEST_CASE("lead_mapper keeps the email raw, trims and repairs others, drops empt
   CHECK_FALSE(v.repaired_encoding);
 }
 
-TEST_CASE("a campaign export: custom_fields' JSON members are the custom fields; bookkeeping is left") {
-  auto m = must_map({"campaign_lead_map_id", "lead_id", "email", "first_name", "status",
-                     "lead_category_id", "is_unsubscribed", "created_at", "Title",
-                     "custom_fields"});
+TEST_CASE(
+    "a campaign export: custom_fields' JSON members are the custom fields; bookkeeping is left") {
+  auto m =
+      must_map({"campaign_lead_map_id", "lead_id", "email", "first_name", "status",
+                "lead_category_id", "is_unsubscribed", "created_at", "Title", "custom_fields"});
   CHECK(m.json_custom_column == 9);
   CHECK(m.custom_columns == std::vector<std::uint32_t>{8, 9});
   CHECK(m.ignored_columns == std::vector<std::uint32_t>{0, 1, 4, 5, 6, 7});
@@ -267,14 +268,14 @@ TEST_CASE("a campaign export: custom_fields' JSON members are the custom fields;
   const std::string json =
       R"({"role":"CFO","n":3,"ok":true,"none":null,"blank":" ","o":{"a":[1,2]},"Title":"x",)"
       R"("role":"again","q":"say \"hi\", caf\u00e9","":"nameless"})";
-  std::vector<std::string_view> row{"1", "2", "a@x.io", "Ann", "STARTED", "", "false", "t",
-                                    "CEO", json};
+  std::vector<std::string_view> row{"1", "2",     "a@x.io", "Ann", "STARTED",
+                                    "",  "false", "t",      "CEO", json};
   mapper.map(row, v);
   std::vector<std::pair<std::string, std::string>> got;
   for (const auto& c : v.custom) got.emplace_back(std::string(c.key), std::string(c.value));
   const std::vector<std::pair<std::string, std::string>> want = {
-      {"Title", "CEO"}, {"role", "CFO"}, {"n", "3"}, {"ok", "true"},
-      {"o", R"({"a":[1,2]})"}, {"q", "say \"hi\", caf\xC3\xA9"}};
+      {"Title", "CEO"}, {"role", "CFO"},         {"n", "3"},
+      {"ok", "true"},   {"o", R"({"a":[1,2]})"}, {"q", "say \"hi\", caf\xC3\xA9"}};
   CHECK(got == want);
   CHECK(v.custom[1].from_json);
   CHECK_FALSE(v.custom[0].from_json);
@@ -366,8 +367,8 @@ TEST_CASE("vendor exports: the work address over a personal one, and the choice 
   // One address column: nothing to say.
   CHECK(must_map({"Email", "First Name"}).warnings.empty());
   // LinkedIn's Connections export: its "URL" is the person's profile; elsewhere a website.
-  auto li = must_map({"First Name", "Last Name", "URL", "Email Address", "Company", "Position",
-                      "Connected On"});
+  auto li = must_map(
+      {"First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On"});
   CHECK(mapped(li, lead_field::linkedin_profile) == "URL");
   CHECK(li.column(lead_field::website) == column_mapping::none);
   CHECK(mapped(must_map({"Email", "URL"}), lead_field::website) == "URL");

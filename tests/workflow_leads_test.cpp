@@ -104,9 +104,9 @@ TEST_CASE("an export imported into another campaign keeps its custom fields, not
   live_sim s(workflow_fixture(export_fixture()));
   const std::string file = s.file("export.csv");
   REQUIRE(run_leadpipe(s, {"leads", "export", "--campaign", "1", "--out", file}).rc == 0);
-  const auto r = run_leadpipe(s, {"import", file, "--campaign", "2", "--cache-dir", s.file("cache"),
-                                  "--cross-campaign", "allow", "--no-journal", "--report",
-                                  s.file("rep.json")});
+  const auto r = run_leadpipe(
+      s, {"import", file, "--campaign", "2", "--cache-dir", s.file("cache"), "--cross-campaign",
+          "allow", "--no-journal", "--report", s.file("rep.json")});
   CHECK(r.rc == 0);
   CHECK(r.err.find("this is a campaign's lead export: 'campaign_lead_map_id', 'lead_id', "
                    "'status', 'lead_category_id', 'is_unsubscribed', 'created_at'") !=

@@ -36,7 +36,7 @@ struct variable_source {
   enum class kind : std::uint8_t { lead_field, custom_field, json_member, missing };
   kind from = kind::missing;
   lead_field field = lead_field::email;  ///< for lead_field
-  std::uint32_t column = 0;  ///< the CSV column (lead_field, custom_field, json_member)
+  std::uint32_t column = 0;              ///< the CSV column (lead_field, custom_field, json_member)
   /// missing: the variable meant, if one is near: the lead field a column equal but for case
   /// feeds, a custom column equal but for case, else a mapped lead field or custom column equal
   /// once case, spaces, _ - . are ignored
