@@ -61,10 +61,11 @@ const std::vector<synonyms>& synonym_table() {
         "phone1", "contactphone1", "contactmobilephone", "primaryphone",
         "primarycontactprimaryphone"}},
       {lead_field::company_name,
-       {"companyname",       "company",           "organization", "organisation",
-        "organizationname",  "organisationname",  "accountname",  "account",
-        "employer",          "business",          "businessname", "companynameforemails",
-        "currentcompany",    "organization1name", "firma",        "firmenname",
+       // Apollo's "Company Name for Emails" is the name cleaned for use in emails ("Acme"
+       // beside "Acme, Inc."): made for {{company_name}}.
+       {"companynameforemails", "companyname", "company", "organization", "organisation",
+        "organizationname", "organisationname", "accountname", "account", "employer", "business",
+        "businessname",    "organization1name", "firma",        "firmenname",
         "unternehmen",       "entreprise",        "société",      "societe",
         "empresa",           "bedrijf",           "azienda",      "company/account",
         "associatedcompany", "personorganization"}},

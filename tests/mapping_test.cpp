@@ -34,6 +34,9 @@ TEST_CASE("apollo-style export headers are auto-detected") {
   for (auto c : m.custom_columns) custom.push_back(m.header[c]);
   CHECK(custom == std::vector<std::string>{"Title", "Email Status", "State", "Country",
                                            "Company Linkedin Url"});
+  // Apollo's name cleaned for emails wins over its legal name.
+  auto cleaned = must_map({"Email", "Company", "Company Name for Emails"});
+  CHECK(mapped(cleaned, lead_field::company_name) == "Company Name for Emails");
 }
 
 TEST_CASE("contact-app and localised exports are auto-detected") {
