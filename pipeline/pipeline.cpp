@@ -194,6 +194,20 @@ struct cpu_pipeline::impl {
   // Accepted leads with more non-empty custom cells than the API takes: how many, the first.
   std::uint64_t capped_leads = 0;
   std::uint64_t capped_line = 0;
+  // The current run of rows of one cell without an address, which at the end of the input is a
+  // report's footer (Salesforce: "Grand Totals (2 records)", a copyright line).
+  std::uint64_t footer_rows = 0;
+  std::uint64_t footer_line = 0;
+  std::uint64_t footer_end = 0;
+  void note_footer(const csv_record& rec) {
+    if (rec.error != csv_error::too_few_fields || rec.field_count != 1 ||
+        rec.raw.find('@') != std::string_view::npos) {
+      footer_rows = 0;
+      return;
+    }
+    if (footer_rows++ == 0) footer_line = rec.line;
+    footer_end = rec.end_line;
+  }
   std::uint64_t json_bad_leads = 0;  // accepted leads whose custom_fields cell is no JSON object
   std::uint64_t json_bad_line = 0;
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
@@ -560,7 +574,9 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       if (rec.error != csv_error::none) {
         s.malformed(rec, email_col, r);
         s.note_lone_cr(rec);
+        s.note_footer(rec);
       } else {
+        s.footer_rows = 0;
         accepted = s.decide(rec, s.checked[k], r, rep);
       }
       // Rows the earlier run settled: local ones and acknowledged leads are in its files already.
@@ -608,6 +624,13 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         "(this is the first): the first {}, in column order, were kept",
         s.opts.input, s.capped_line, s.capped_leads, s.capped_leads == 1 ? "" : "s",
         max_custom_fields, max_custom_fields));
+  }
+  if (s.footer_rows >= 2 && !stopped) {
+    warn(fmt::format(
+        "{}:{}: the last {} rows (lines {}-{}) hold one cell each and no address, like the "
+        "footer of a report export (Salesforce's \"Grand Totals\" and copyright lines): "
+        "counted as malformed_row (too_few_fields)",
+        s.opts.input, s.footer_line, s.footer_rows, s.footer_line, s.footer_end));
   }
   if (s.json_bad_leads != 0) {
     const column_mapping& m = s.mapper.mapping();

@@ -362,6 +362,32 @@ TEST_CASE("--out writes the custom_fields column's members back as one object") 
   CHECK(again.out == r.out);
 }
 
+TEST_CASE("a report's footer of one-cell rows at the end is named in a warning") {
+  temp_dir d;
+  const std::string body =
+      "\"First Name\",\"Email\",\"Account Name\"\n\"Ann\",\"ann@acme.io\",\"Acme\"\n";
+  const std::string footer =
+      "\"\"\n\"Grand Totals (1 records)\"\n\"\"\n\"Copyright (c) 2000-2024 salesforce.com, inc.\"\n";
+  const auto footer_warning = [](const run_result& r) {
+    return std::count_if(r.rep.warnings.begin(), r.rep.warnings.end(), [](const std::string& w) {
+      return w.find("hold one cell each and no address, like the footer") != std::string::npos;
+    });
+  };
+  run_result r = run(d, reading(d, body + footer));
+  CHECK(r.rep.outcomes()[outcome::malformed_row] == 4);
+  CHECK(footer_warning(r) == 1);
+  CHECK(std::any_of(r.rep.warnings.begin(), r.rep.warnings.end(), [](const std::string& w) {
+    return w.find(":3: the last 4 rows (lines 3-6)") != std::string::npos;
+  }));
+  // Not at the end, a single one, or holding an address: no footer.
+  temp_dir d2;
+  CHECK(footer_warning(run(d2, reading(d2, body + footer + "\"Bo\",\"bo@acme.io\",\"B\"\n"))) == 0);
+  temp_dir d3;
+  CHECK(footer_warning(run(d3, reading(d3, body + "\"Total\"\n"))) == 0);
+  temp_dir d4;
+  CHECK(footer_warning(run(d4, reading(d4, body + "x@acme.io\ny@acme.io\n"))) == 0);
+}
+
 TEST_CASE("a cell the repairs empty is invalid (no_address); a blank one is missing") {
   temp_dir d;
   run_result r = run(d, reading(d,
