@@ -8,6 +8,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include "leadpipe/ascii.hpp"
+#include "leadpipe/output_file.hpp"
 #include "leadpipe/utf8.hpp"
 
 namespace leadpipe {
@@ -360,6 +361,7 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
       "isunsubscribed",    "createdat", "id"};
   std::vector<bool> export_column(header.size(), false);
   if (std::find(normalised.begin(), normalised.end(), "campaignleadmapid") != normalised.end()) {
+    m.guarded_cells = true;
     std::string left;
     for (std::size_t i = 0; i < header.size(); ++i) {
       if (taken[i] || !opts.only_custom.empty() ||
@@ -510,8 +512,10 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, 
   scratch_used_ = 0;
   out.repaired_encoding = false;
   out.custom.clear();
+  const bool guarded = mapping_.guarded_cells;
   const auto cell = [&](std::uint32_t col) -> std::string_view {
-    return col < fields.size() ? fields[col] : std::string_view{};
+    if (col >= fields.size()) return {};
+    return guarded ? unguard_cell(fields[col]) : fields[col];
   };
   for (std::size_t f = 0; f < lead_field_count; ++f) {
     const std::uint32_t col = mapping_.field_column[f];

@@ -208,6 +208,7 @@ struct cpu_pipeline::impl {
     if (footer_rows++ == 0) footer_line = rec.line;
     footer_end = rec.end_line;
   }
+  bool guarded_cells = false;  // column_mapping::guarded_cells
   std::uint64_t json_bad_leads = 0;  // accepted leads whose custom_fields cell is no JSON object
   std::uint64_t json_bad_line = 0;
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
@@ -393,6 +394,7 @@ void cpu_pipeline::impl::check_emails(std::size_t n, std::size_t email_col) {
     checked_email& c = checked[k];
     if (rec.error != csv_error::none) continue;
     c.cell = email_col < rec.fields.size() ? rec.fields[email_col] : std::string_view{};
+    if (guarded_cells) [[unlikely]] c.cell = unguard_cell(c.cell);
     validator.validate(c.cell, validated);
     // Swapping keeps both strings' capacity in circulation: no allocation per row.
     c.email.status = validated.status;
@@ -528,9 +530,10 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       std::clamp<std::size_t>((std::size_t{1} << 16) / (s.reader.header().size() + 1), 1, 32);
   s.batch.resize(batch_size);
   s.checked.resize(batch_size);
-  s.cells_only = sink.reads_cells() &&
-                 s.mapper.mapping().custom_columns.size() <= max_custom_fields &&
-                 s.mapper.mapping().json_custom_column == column_mapping::none;
+  const column_mapping& m = s.mapper.mapping();
+  s.cells_only = sink.reads_cells() && m.custom_columns.size() <= max_custom_fields &&
+                 m.json_custom_column == column_mapping::none && !m.guarded_cells;
+  s.guarded_cells = m.guarded_cells;
   std::uint64_t bytes_read = 0;
   bool stopped = false;
 
@@ -633,7 +636,6 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         s.opts.input, s.footer_line, s.footer_rows, s.footer_line, s.footer_end));
   }
   if (s.json_bad_leads != 0) {
-    const column_mapping& m = s.mapper.mapping();
     warn(fmt::format(
         "{}:{}: {} lead{} had a '{}' cell that is not a JSON object of custom fields (this is "
         "the first): sent as the text of one custom field named '{}'",

@@ -10,6 +10,7 @@
 #include "leadpipe/csv.hpp"
 #include "leadpipe/email.hpp"
 #include "leadpipe/mapping.hpp"
+#include "leadpipe/output_file.hpp"
 #include "leadpipe/source.hpp"
 #include "leadpipe/utf8.hpp"
 
@@ -163,7 +164,9 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   delayed_inserter inserter(emails);
   bool nul = false;  // an invalid entry held a NUL byte: UTF-16 read as UTF-8
   const auto add = [&](std::string_view entry, std::uint64_t line) {
-    entry = ascii::trim_blanks(entry);
+    // A list written by leadpipe (`block list`, `leads export`) or opened in a spreadsheet
+    // guards entries such as "=eq@x.io" with a quote; the address is what follows.
+    entry = unguard_cell(ascii::trim_blanks(entry));
     if (entry.empty() || entry.front() == '#') return;
     ++st.lines;
     // "@rival.io" is how suppression lists (and `block add`) write a whole domain.

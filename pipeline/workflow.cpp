@@ -13,6 +13,7 @@
 #include "leadpipe/import_response.hpp"
 #include "leadpipe/json_writer.hpp"
 #include "leadpipe/mapping.hpp"
+#include "leadpipe/output_file.hpp"
 #include "leadpipe/server_sets.hpp"
 #include "leadpipe/source.hpp"
 
@@ -217,8 +218,10 @@ input_identity read_list(const std::string& path,
                         std::string_view error) {
     bool blank = true;
     for (std::size_t i = 0; i < columns.size(); ++i) {
-      cells[i] = index[i] < fields.size() ? fields[index[i]] : std::string_view();
-      blank = blank && ascii::trim_blanks(cells[i]).empty();
+      // A spreadsheet's (or leadpipe's own) guard before a formula-like cell is not data.
+      cells[i] = index[i] < fields.size() ? unguard_cell(ascii::trim_blanks(fields[index[i]]))
+                                          : std::string_view();
+      blank = blank && cells[i].empty();
     }
     if (error.empty() && (blank || ascii::trim_blanks(cells[0]).starts_with('#'))) return;
     on_row(list_row{line, cells, error});

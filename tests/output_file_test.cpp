@@ -58,6 +58,20 @@ TEST_CASE("formulas are neutralised, phone numbers and numbers are not") {
   CHECK(cell("=1", false) == "=1");
 }
 
+TEST_CASE("unguard_cell takes back exactly the mark append_csv_cell puts") {
+  for (const std::string_view v : {"=eq@x.io", "-ann@x.io", "+bo@x.io", "@Handle Corp", "-", "\t=1",
+                                   "=SUM(A1:A9)"}) {
+    CAPTURE(v);
+    const std::string guarded = "'" + std::string(v);
+    CHECK(unguard_cell(guarded) == v);
+  }
+  // Not a mark: what follows would not have been guarded, or there is nothing after it.
+  for (const std::string_view v : {"'+1 (555) 010-0199", "'Ana", "'", "''=1", "Ana", "", "O'Neil"}) {
+    CAPTURE(v);
+    CHECK(unguard_cell(v) == v);
+  }
+}
+
 // Regression for the single-pass cell scan: every length around the 4/8/16-byte load widths,
 // with each special byte at every position, encodes like the plain per-byte definition.
 TEST_CASE("cell quoting finds a special byte at any position and length") {

@@ -362,6 +362,24 @@ TEST_CASE("--out writes the custom_fields column's members back as one object") 
   CHECK(again.out == r.out);
 }
 
+TEST_CASE("a campaign export's guarded cells are read without the guard") {
+  temp_dir d;
+  const std::string csv =
+      "campaign_lead_map_id,lead_id,email,first_name,company_name,custom_fields\n"
+      "1,2,\"'-ann@rt2-test.com\",Ann,\"'@Handle Corp\",\n"
+      "3,4,bo@rt2-test.com,\"'Bo\",Acme,\n";
+  run_result r = run(d, reading(d, csv));
+  CHECK(r.rep.outcomes()[outcome::accepted] == 2);
+  const auto out = lines_of(r.out);
+  REQUIRE(out.size() == 3);
+  CHECK(out[1].starts_with("-ann@rt2-test.com,Ann,,,@Handle Corp,"));
+  CHECK(out[2].starts_with("bo@rt2-test.com,'Bo,"));  // no formula after it: data
+  // Any other file keeps its cells as they are: the email policy judges "'-ann@..." itself.
+  temp_dir d2;
+  run_result plain = run(d2, reading(d2, "email,company\n\"'-ann@rt2-test.com\",\"'@Handle\"\n"));
+  CHECK(lines_of(plain.out).at(1) == "'-ann@rt2-test.com,,,,'@Handle,,,,");
+}
+
 TEST_CASE("a report's footer of one-cell rows at the end is named in a warning") {
   temp_dir d;
   const std::string body =

@@ -220,6 +220,23 @@ TEST_CASE("a block list reads its email and domain columns, and @domain entries"
   CHECK(only.emails == 2);
   CHECK(only.invalid == 1);  // "@other.io" in the Email column is no address
   CHECK(addresses.size() == 2);
+  // `block list`'s own CSV guards formula-like entries with a quote: the entry is what follows.
+  std::ofstream(path) << "id,email_or_domain,client_id,source,created_at\n"
+                         "1,\"'=eq@rt-test.com\",,api,t\n2,\"'-john@rt-test.com\",,api,t\n"
+                         "3,\"'@rival.io\",,api,t\n";
+  key_set own;
+  key_set own_domains;
+  const list_stats back = load_list(path.string(), v, own, &own_domains);
+  CHECK(back.emails == 2);
+  CHECK(back.domains == 1);
+  CHECK(back.invalid == 0);
+  email_result r;
+  for (const char* e : {"=eq@rt-test.com", "-john@rt-test.com"}) {
+    CAPTURE(e);
+    v.identity(e, r);
+    CHECK(own.contains(fingerprint_of(r.key)));
+  }
+  CHECK(own_domains.contains(fingerprint_of("rival.io")));
   fs::remove(path);
 }
 

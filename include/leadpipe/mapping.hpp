@@ -62,6 +62,10 @@ struct column_mapping {
   /// whose cells hold a lead's custom fields as a JSON object: lead_mapper::map sends its
   /// members as custom fields, not the text. `none` when there is no such column.
   std::uint32_t json_custom_column = none;
+  /// The input is a campaign's lead export (it has `campaign_lead_map_id`), whose cells
+  /// leadpipe's `leads export` guarded against spreadsheet formulas ("'=cy@x.io"): every cell,
+  /// the email's included, is read through unguard_cell().
+  bool guarded_cells = false;
   /// Columns read but not kept (custom fields switched off, blank header names, over the cap).
   std::vector<std::uint32_t> ignored_columns;
   /// The header as read, each name without the spaces and tabs around it.

@@ -134,4 +134,14 @@ char* put_plain_csv_value(char* out, std::string_view cell) noexcept;
 /// True when `cell` would be run as a formula by a spreadsheet (see append_csv_cell).
 [[nodiscard]] bool looks_like_formula(std::string_view cell) noexcept;
 
+/// A cell as it was before append_csv_cell neutralised it: without the leading `'` when what
+/// follows looks_like_formula ("'=cy@x.io" -> "=cy@x.io"); any other cell as it is. For reading
+/// files leadpipe (or another tool that guards the same way) wrote. Thread-safe.
+[[nodiscard]] inline std::string_view unguard_cell(std::string_view cell) noexcept {
+  if (cell.size() >= 2 && cell.front() == '\'' && looks_like_formula(cell.substr(1))) {
+    cell.remove_prefix(1);
+  }
+  return cell;
+}
+
 }  // namespace leadpipe

@@ -12,6 +12,7 @@
 #include "leadpipe/csv.hpp"
 #include "leadpipe/email.hpp"
 #include "leadpipe/paging.hpp"
+#include "leadpipe/output_file.hpp"
 #include "leadpipe/server_sets.hpp"
 #include "leadpipe/source.hpp"
 #include "leadpipe/utf8.hpp"
@@ -76,7 +77,8 @@ std::vector<entry_row> read_entries(const std::string& path, const email_validat
   const auto add = [&](std::uint64_t line, std::string_view cell, std::string_view error) {
     entry_row e;
     e.line = line;
-    e.raw = std::string(ascii::trim_blanks(cell));
+    // `block list` (like every CSV leadpipe writes) guards "=eq@x.io" as "'=eq@x.io".
+    e.raw = std::string(unguard_cell(ascii::trim_blanks(cell)));
     if (!error.empty()) {
       e.malformed = true;
       e.value = std::string(error);
