@@ -181,6 +181,10 @@ struct csv_reader::scan_result {
   const char* next = nullptr;         // first byte after the record
   std::uint64_t newlines = 0;         // LFs inside quoted fields
   bool terminated = false;            // ended by an LF rather than the end of input
+  // A quoted field holding a line break was closed by a quote followed by text other than
+  // blanks ("...\nbob,Bobco,"Prefers): RFC 4180 forbids that, and it is what a stray quote
+  // makes of the lines after it.
+  bool odd_close = false;
 };
 
 std::string_view to_string(csv_error e) noexcept {
@@ -329,6 +333,7 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
   extra_nonempty_ = false;
   record_ignored_ = 0;
   std::uint64_t newlines = 0;
+  bool odd_close = false;
   delim_finder finder(delim);
   for (;;) {
     const char* t = nullptr;  // the delimiter or LF after this field, or end
@@ -354,6 +359,10 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
       t = finder.find(close + 1, end);
       if (t == end && !eof_) return {};
       const char* const tail_end = field_end(close + 1, t, end);
+      if (field_lfs != 0 && tail_end != close + 1 &&
+          !is_blank({close + 1, static_cast<std::size_t>(tail_end - (close + 1))})) {
+        odd_close = true;
+      }
       const bool extra_crs = field_lfs != 0 && has_cr_cr_lf(first, close);
       if (!doubled && !extra_crs && tail_end == close + 1) {
         emit({first, static_cast<std::size_t>(close - first)});
@@ -371,8 +380,12 @@ csv_reader::scan_result csv_reader::scan(const char* p, char delim) {
       if (t == end && !eof_) return {};
       emit({p, static_cast<std::size_t>(field_end(p, t, end) - p)});
     }
-    if (t == end) return {status::complete, before_cr(start, end), end, newlines, false};
-    if (*t == '\n') return {status::complete, before_cr(start, t), t + 1, newlines, true};
+    if (t == end) {
+      return {status::complete, before_cr(start, end), end, newlines, false, odd_close};
+    }
+    if (*t == '\n') {
+      return {status::complete, before_cr(start, t), t + 1, newlines, true, odd_close};
+    }
     p = t + 1;
   }
 }
@@ -626,6 +639,15 @@ std::size_t csv_reader::next_batch(std::span<csv_record> records) {
       continue;
     }
     csv_error error = csv_error::none;
+    // A quoted field that holds a line break and is closed by a quote with text after it took
+    // the lines after a stray quote for its cell (the quote that closes it opens a later cell):
+    // the record is its first line, and those lines are rows again (stray_quote_line).
+    if (s.st == status::complete && !too_long && s.odd_close) {
+      const char* lf =
+          static_cast<const char*>(std::memchr(start, '\n', static_cast<std::size_t>(s.next - start)));
+      finish_first_line(records[n++], start, lf, fields_begin);
+      continue;
+    }
     if (s.st == status::unterminated || too_long) {
       // A stray quote (see stray_quote_line): the row is its first line, and the lines after it
       // are read as rows again instead of being swallowed by the quote.

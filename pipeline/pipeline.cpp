@@ -644,9 +644,10 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   }
   if (s.unclosed_rows != 0) {
     warn(fmt::format(
-        "{}:{}: {} row{} open a quote that never closes (this is the first): each is rejected "
-        "alone (unterminated_quote) and the lines after it are read as rows; if the quote is "
-        "stray, remove it or double it (\"\")",
+        "{}:{}: {} row{} open a quote that never closes, or that a quote with text after it "
+        "closes lines later (this is the first): each is rejected alone (unterminated_quote) "
+        "and the lines after it are read as rows; if the quote is stray, remove it or double "
+        "it (\"\")",
         s.opts.input, s.unclosed_line, s.unclosed_rows, s.unclosed_rows == 1 ? "" : "s"));
   }
   if (s.long_span_rows != 0) {

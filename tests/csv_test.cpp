@@ -461,6 +461,48 @@ TEST_CASE("an unterminated quote rejects only its own line; the lines after it a
   CHECK(parse("email,n\na@x,\"ok\"").rows.at(0).error == csv_error::none);  // no final LF
 }
 
+TEST_CASE("a quote that closes lines later with text after it was stray") {
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{5}}) {
+    CAPTURE(chunk);
+    // Closed by the quote that opens a later cell: text follows it.
+    const parsed odd = parse(
+        "Email,First,Company,Notes\nann@x.io,Ann,Acme,\"Met at booth 5\n"
+        "bob@x.io,Bob,Bobco,\"Prefers \"\"email\"\" contact\"\ncat@x.io,Cat,Catco,fine\n",
+        {}, chunk);
+    REQUIRE(odd.rows.size() == 3);
+    CHECK(odd.rows[0].error == csv_error::unterminated_quote);
+    CHECK(odd.rows[0].raw == "ann@x.io,Ann,Acme,\"Met at booth 5");
+    CHECK(fields(odd.rows[1]) == sv{"bob@x.io", "Bob", "Bobco", "Prefers \"email\" contact"});
+    CHECK(odd.rows[1].line == 3);
+    CHECK(fields(odd.rows[2]) == sv{"cat@x.io", "Cat", "Catco", "fine"});
+    // Closed by the opening quote of a later cell: "C" leaves C" after it.
+    const parsed later = parse("email,company\na@x,\"Acme\nb@x,B\nc@x,\"C\"\nd@x,D\n", {}, chunk);
+    REQUIRE(later.rows.size() == 4);
+    CHECK(later.rows[0].error == csv_error::unterminated_quote);
+    CHECK(fields(later.rows[1]) == sv{"b@x", "B"});
+    CHECK(fields(later.rows[2]) == sv{"c@x", "C"});
+    CHECK(fields(later.rows[3]) == sv{"d@x", "D"});
+  }
+  // A multi-line cell closed cleanly keeps its lines, even in a row of the wrong width (blanks
+  // after the quote are allowed).
+  const parsed wide = parse("email,notes\na@x,\"line 1\nline 2\",extra\nb@x,x\n");
+  REQUIRE(wide.rows.size() == 2);
+  CHECK(wide.rows[0].error == csv_error::too_many_fields);
+  CHECK(wide.rows[0].end_line == 3);
+  const parsed real = parse("email,notes,n\na@x,\"line 1\nline 2\" ,1\nb@x,x,2\n");
+  REQUIRE(real.rows.size() == 2);
+  CHECK(fields(real.rows[0]) == sv{"a@x", "line 1\nline 2 ", "1"});
+  CHECK(real.rows[0].end_line == 3);
+  // Backslash-escaped quotes (scrapers, MySQL, pandas): the cell that swallows lines is cut,
+  // the rows after it are rows.
+  const parsed bs = parse(
+      "email,summary,company\nbs3@x,\"Quote at end \\\"\",Co3\nbs4@x,plain,Co4\nbs5@x,\"x\",Co5\n");
+  REQUIRE(bs.rows.size() == 3);
+  CHECK(bs.rows[0].error == csv_error::unterminated_quote);
+  CHECK(fields(bs.rows[1]) == sv{"bs4@x", "plain", "Co4"});
+  CHECK(fields(bs.rows[2]) == sv{"bs5@x", "x", "Co5"});
+}
+
 TEST_CASE("records over the limit are skipped to their true end and the run continues") {
   csv_options o;
   o.max_record_bytes = 64;
@@ -669,6 +711,18 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
     std::size_t cr_outside = 0;  // how many of the last bytes appended were CRs outside quotes
     bool terminated = false;
     std::uint64_t newlines = 0;
+    // A quoted field with a line break, closed by a quote followed by text other than blanks.
+    bool field_lf = false;
+    std::size_t close_at = std::string::npos;
+    bool odd_close = false;
+    const auto end_field = [&] {
+      if (field_lf && close_at != std::string::npos &&
+          cur.find_first_not_of(" \t", close_at) != std::string::npos) {
+        odd_close = true;
+      }
+      field_lf = false;
+      close_at = std::string::npos;
+    };
     for (; i < s.size(); ++i) {
       const char c = s[i];
       if (state == st::quoted) {
@@ -679,6 +733,7 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
           if (c == '\n' && cur.size() >= 2 && cur.ends_with("\r\r")) cur.pop_back();
           cur += c;
           newlines += c == '\n' ? 1 : 0;
+          field_lf = field_lf || c == '\n';
           cr_outside = 0;
         }
         continue;
@@ -688,11 +743,13 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
         state = st::quoted;
         continue;
       }
+      if (state == st::quote_seen) close_at = cur.size();
       if (state == st::field_start && c == '"') {
         state = st::quoted;
         continue;
       }
       if (c == d) {
+        end_field();
         f.push_back(std::exchange(cur, {}));
         state = st::field_start;
         cr_outside = 0;
@@ -710,7 +767,9 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
     std::size_t content_end = i;
     if (!unterminated) {
       // Up to two CRs before the LF (or the end) belong to the line ending.
+      if (state == st::quote_seen) close_at = cur.size();
       cur.resize(cur.size() - std::min<std::size_t>(cr_outside, 2));
+      end_field();
       f.push_back(cur);
       for (int k = 0; k < 2 && content_end > start && s[content_end - 1] == '\r'; ++k) {
         --content_end;
@@ -742,6 +801,21 @@ parsed reference(std::string_view s, char d, std::size_t max_record, std::size_t
         lf = s.find('\n', start);
       }
       if (lf != std::string_view::npos) {
+        stray = true;
+        content_end = lf;
+        for (int k = 0; k < 2 && content_end > start && s[content_end - 1] == '\r'; ++k) {
+          --content_end;
+        }
+        i = lf;
+        terminated = true;
+        newlines = 0;
+      }
+    }
+    // A quoted field holding a line break, closed by a quote with text after it, took the lines
+    // after a stray quote: the record is its first line.
+    if (have_header && !unterminated && !stray && content_end - start <= max_record) {
+      if (odd_close) {
+        const std::size_t lf = s.find('\n', start);
         stray = true;
         content_end = lf;
         for (int k = 0; k < 2 && content_end > start && s[content_end - 1] == '\r'; ++k) {
