@@ -168,9 +168,16 @@ class resolver {
       }
       split_unattributed(residual, has_added ? 1 : 0, size - given);
     }
+    // Leads no counter can pin. When some of them were stopped for lead credit, they all are
+    // taken as such: --resume sends them again once there is credit, and a lead of the other
+    // kinds (bounced, say) is then only skipped once more; taken as skipped, a credit-stopped
+    // lead would be lost.
+    const bool credit = std::any_of(residual.begin(), residual.end(), [](const reason_count& r) {
+      return r.reason == lead_result::lead_limit_exhausted;
+    });
     for (; given < size; ++given) {
       out_.leads[rest[static_cast<std::size_t>(given)]] = {
-          lead_result::unknown_skip, true, false, {}};
+          credit ? lead_result::lead_limit_exhausted : lead_result::unknown_skip, true, false, {}};
     }
   }
 

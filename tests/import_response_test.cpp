@@ -283,6 +283,23 @@ TEST_CASE("addresses match trimmed and case-insensitively; unknown ones are coun
   CHECK(b.leads[1].result == lead_result::added);
 }
 
+TEST_CASE("leads no counter pins are lead credit ones when credit ran out, so --resume resends") {
+  // QA: credit ran out part-way; 10 bounced and 38 stopped for credit were told apart by no
+  // list. Taken as skipped, the 38 were never sent again.
+  const std::vector<std::string_view> four = {"a@x.io", "b@x.io", "c@x.io", "d@x.io"};
+  const auto r = parse(R"({"ok": true, "total_leads": 1, "bounce_count": 1,
+      "lead_import_stopped_count": 2, "is_lead_limit_exhausted": true,
+      "emailToLeadIdMap": {"newlyAddedLeads": {"b@x.io": "7"}}})");
+  const auto b = resolve_leads(r, four, false);
+  CHECK(results(b) == std::vector{lead_result::lead_limit_exhausted, lead_result::added,
+                                  lead_result::lead_limit_exhausted,
+                                  lead_result::lead_limit_exhausted});
+  CHECK(by_count(b) == std::vector<bool>{true, false, true, true});
+  REQUIRE(b.unattributed.size() == 2);
+  CHECK(b.unattributed[0].reason == lead_result::bounced);
+  CHECK(b.unattributed[1].reason == lead_result::lead_limit_exhausted);
+}
+
 TEST_CASE("leads beyond every counter are unknown_skip") {
   const std::vector<std::string_view> three = {"a@x.io", "b@x.io", "c@x.io"};
   const auto r = parse(R"({"ok": true, "total_leads": 1})");

@@ -718,6 +718,19 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
         "smaller --batch-size (such as {}) makes each quicker",
         pool.gateway_timeouts, std::max<std::size_t>(50, o.batching.max_leads / 4)));
   }
+  if (pool.guessed_added != 0) {
+    std::uint64_t skips = 0;
+    for (const auto& [k, v] : pool.unattributed) skips += v;
+    warn(fmt::format(
+        "the server's answers gave counts but did not name {} skipped leads (no "
+        "emailToLeadIdMap, skipped_leads or lists for them): {} leads of those batches are "
+        "settled added with reason by_count in batch order and the rest as server_skipped "
+        "(not_imported_lead_credit when credit ran out), so some of these rows may be swapped "
+        "(the counts are right; "
+        "network.unattributed_skips has the reasons); `leadpipe leads export` lists who is in "
+        "the campaign",
+        skips, pool.guessed_added));
+  }
   if (pool.stopped_maybe_landed != 0) {
     warn(
         fmt::format("{} leads not imported when the job stopped had an earlier attempt that got "

@@ -483,6 +483,12 @@ void sender_pool::settle_answer(work& w, std::string_view body, sender& s) {
         u.reason == lead_result::other_reason ? s.answer.view(u.reason_text) : to_string(u.reason);
     unattributed[std::string(reason)] += static_cast<std::uint64_t>(u.count);
   }
+  if (!resolved.unattributed.empty()) {
+    // Added by count beside skips no list named: which of them the server skipped is a guess.
+    for (const auto& o : resolved.leads) {
+      if (o.by_count && o.result == lead_result::added) ++guessed_added;
+    }
+  }
   ledger_.settle(w.b, s.settle, true);
   ++batches;
   progress.leads_sent.fetch_add(w.b.size(), std::memory_order_relaxed);

@@ -91,6 +91,9 @@ class sender_pool {
   /// 504 answers: a gateway gave up waiting for the API (see gateway_timeout_warning).
   std::uint64_t gateway_timeouts = 0;
   std::map<std::string, std::uint64_t> unattributed;  ///< counter-only skips, by reason
+  /// Leads settled `added` (reason by_count) in batches whose answer also counted skips it
+  /// named no lead for: the split between them follows the batch's order, not the server.
+  std::uint64_t guessed_added = 0;
   send_progress progress;
 
  private:
