@@ -9,7 +9,7 @@
 // Promises checked: text references stay inside the answer's text; a reused import_response gives
 // what a fresh one gives; counters are at least their lists' lengths; resolve_leads gives one
 // outcome per lead and never accounts for more leads than the batch holds (the unattributed
-// split covers at most the leads left unknown_skip by count); error bodies keep their limits;
+// split covers at most the leads no counter pins); error bodies keep their limits;
 // header values are never negative and blanks around them do not matter.
 #include <algorithm>
 #include <vector>
@@ -99,7 +99,12 @@ void check_resolved(const import_response& r, std::span<const std::string_view> 
           "a resent batch's lead left already_in_campaign");
     check(!lead.by_count || !r.has_skipped_leads || !r.ok,
           "a lead attributed by count although skipped_leads names every skip");
-    if (lead.result == lead_result::unknown_skip && lead.by_count) ++unknown_by_count;
+    // Leads no counter pins: unknown_skip, or lead_limit_exhausted when credit ran out.
+    if ((lead.result == lead_result::unknown_skip ||
+         lead.result == lead_result::lead_limit_exhausted) &&
+        lead.by_count) {
+      ++unknown_by_count;
+    }
   }
   std::int64_t split = 0;
   for (const auto& u : b.unattributed) {
@@ -112,7 +117,7 @@ void check_resolved(const import_response& r, std::span<const std::string_view> 
   }
   check(split <= unknown_by_count,
         fmt::format("resolve_leads: the unattributed split accounts for {} leads but only {} "
-                    "are left unknown_skip by count (batch of {})",
+                    "are left unpinned by count (batch of {})",
                     split, unknown_by_count, emails.size()));
   if (!r.ok) {
     check(b.unattributed.empty() && b.unmatched == 0 &&

@@ -165,6 +165,7 @@ std::string report::to_json() const {
     w.key("leads_sent").value(n.leads_sent).key("rate_limited").value(n.rate_limited);
     w.key("paused_seconds").value(n.paused_seconds);
     w.key("overloaded").value(n.overloaded).key("pace_cuts").value(n.pace_cuts);
+    w.key("paced_after_429").value(n.paced_after_429);
     w.key("paced_rate").value(n.paced_rate);
     w.key("leads_per_minute").value(n.leads_per_minute);
     w.key("requests_allowed").value(n.requests_allowed);

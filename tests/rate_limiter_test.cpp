@@ -242,12 +242,24 @@ TEST_CASE("a 429 waits for Retry-After plus jitter, and every sender waits") {
   CHECK_FALSE(during.granted);
   CHECK(during.retry_at == v.retry_at);
   // Without rate headers the pause is the one fact: the refusing window ends with it, and so
-  // does ours (plus the guard band), so the whole budget is back right after it, not at the
-  // end of our own 10 s window (a server with a shorter window would sit idle).
+  // does ours (plus the guard band), so the budget is back right after it, not at the end of
+  // our own 10 s window (a server with a shorter window would sit idle). But such a limit may
+  // count a sliding window, which refuses a burst of a whole window: requests are spaced evenly
+  // at the rules' rate less 2% from now on, which either kind of window takes.
   const steady_time back = std::max(v.retry_at, t0 + 7100ms + 50ms);
   CHECK(l.next_allowed(v.retry_at) == back);
-  CHECK(take(l, back, 61) == 60);
+  CHECK(take(l, back, 61) == 1);
+  const auto gap = l.next_allowed(back) - back;
+  CHECK(gap >= 169ms);  // 10 s / 60 / 0.98 = 170 ms
+  CHECK(gap <= 171ms);
+  int granted = 1;
+  for (steady_time t = l.next_allowed(back); t < back + 10s; t = l.next_allowed(t)) {
+    granted += take(l, t, 1);
+  }
+  CHECK(granted >= 58);
+  CHECK(granted <= 59);
   CHECK(l.stats().rate_limited == 1);
+  CHECK(l.stats().paced_after_429 == 1);
 }
 
 TEST_CASE("a bare 429 (no header at all) waits 2 s, doubling, not our whole window") {

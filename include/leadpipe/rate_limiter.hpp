@@ -96,7 +96,8 @@ struct rate_limited_verdict {
 /// first window's start to the last window's end: idle time between windows (a pause after a 429,
 /// the margins, a sender with nothing to send) counts as the fraction of a window it lasted, and
 /// the last window counts whole even if the job ended inside it. `requests_allowed` is the minimum
-/// of that over the rules (a request must fit every rule), and `use` = requests / requests_allowed.
+/// of that over the rules (a request must fit every rule), and `use` = (requests - rate_limited) /
+/// requests_allowed: a refused request uses no budget (contract §3.2).
 /// Both are 0 before the first request and for unlimited rules.
 struct rate_limiter_stats {
   std::uint64_t requests = 0;           ///< permits granted (each is a request sent)
@@ -107,6 +108,9 @@ struct rate_limiter_stats {
   std::chrono::milliseconds mean_latency{0};  ///< moving average of send-to-answer time
   std::uint64_t overloads = 0;  ///< overload answers seen (see on_overload)
   std::uint64_t pace_cuts = 0;  ///< times adaptive pacing halved the rate
+  /// 429s with Retry-After but no X-RateLimit-* header that turned on even pacing at the rules'
+  /// rate (less 2%): a limit that may count a sliding window (0 or 1).
+  std::uint64_t paced_after_429 = 0;
   /// Requests per second adaptive pacing allows now; 0 when it is off (no overload seen).
   double paced_rate = 0;
   /// The last X-RateLimit-Limit the server sent: its primary rule's limit.
@@ -170,6 +174,11 @@ class rate_limiter {
   /// threads that read the clock before locking may arrive slightly out of order: a `now` before
   /// the last recorded send is taken as that send's time.
   [[nodiscard]] acquire_result try_acquire(steady_time now);
+
+  /// A permit try_acquire granted was not used after all (its request was held back): it stays
+  /// counted in the windows, which only makes the limiter more careful, but not in the report's
+  /// `requests`.
+  void unsent();
 
   /// When a request could next start, without taking budget.
   [[nodiscard]] steady_time next_allowed(steady_time now) const;
@@ -242,6 +251,7 @@ class rate_limiter {
   void pause_for(steady_time received, std::chrono::milliseconds wait);
   void trim_grants(steady_time now);
   [[nodiscard]] steady_time paced(steady_time now) const;
+  [[nodiscard]] double pace_ceiling() const;  // the fastest pacing may go
   [[nodiscard]] std::optional<steady_time> reset_time(const rate_limit_headers& h,
                                                       steady_time received,
                                                       std::int64_t received_epoch_ms) const;
@@ -263,6 +273,7 @@ class rate_limiter {
   duration pace_{};
   double pace_step_ = 0;
   double max_rate_ = 0;
+  bool sliding_guard_ = false;  // pacing stays 2% under max_rate_ (a limit that may slide)
   steady_time last_grant_{};
   steady_time cut_at_{};
   std::deque<steady_time> grants_;  // permits of the last overload_horizon

@@ -52,6 +52,8 @@ struct network_stats {
   double paused_seconds = 0;        ///< time all senders spent paused after 429s
   std::uint64_t overloaded = 0;     ///< 502/503/504 answers and 429s without rate headers
   std::uint64_t pace_cuts = 0;      ///< times adaptive pacing halved the request rate
+  /// 1 when a 429 with Retry-After and no X-RateLimit-* header turned on even pacing
+  std::uint64_t paced_after_429 = 0;
   double paced_rate = 0;            ///< requests/s adaptive pacing allowed at the end; 0: off
   double leads_per_minute = 0;
   double rate_limit_use = 0;        ///< requests made / requests the limit allowed (see README)

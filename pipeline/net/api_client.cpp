@@ -244,6 +244,7 @@ void add_limiter_stats(network_stats& n, const rate_limiter_stats& ls) {
   n.rate_limit_use = ls.use;
   n.overloaded = ls.overloads;
   n.pace_cuts = ls.pace_cuts;
+  n.paced_after_429 = ls.paced_after_429;
   n.paced_rate = ls.paced_rate;
 }
 

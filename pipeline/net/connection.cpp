@@ -184,8 +184,9 @@ asio::awaitable<exchange_result> connection::send_once(http_request& req, http_r
   co_return r;
 }
 
-asio::awaitable<exchange_result> connection::exchange(
-    http_request& req, http_response& res, std::optional<std::chrono::milliseconds> timeout) {
+asio::awaitable<exchange_result> connection::exchange(http_request& req, http_response& res,
+                                                     std::optional<std::chrono::milliseconds> timeout,
+                                                     std::function<bool()> may_send) {
   const auto limit = timeout.value_or(timeouts_.request);
   req.keep_alive(true);
   bool sent_before = false;
@@ -196,6 +197,12 @@ asio::awaitable<exchange_result> connection::exchange(
         o.request_sent = sent_before;
         co_return o;
       }
+    }
+    if (may_send && !may_send()) {
+      exchange_result held;
+      held.held = true;
+      held.request_sent = sent_before;
+      co_return held;
     }
     const bool reused = uses_ > 0;
     ++uses_;

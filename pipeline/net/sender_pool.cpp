@@ -295,12 +295,23 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
     ++in_flight_;
     progress.in_flight.store(in_flight_, std::memory_order_relaxed);
     progress.requests.fetch_add(1, std::memory_order_relaxed);
-    exchange_result r = co_await s.conn.exchange(s.req, s.res);
+    // A 429 to another sender while this one opened its connection pauses every sender: the
+    // request then waits for the end of the pause and a new permit instead of going out into it.
+    exchange_result r = co_await s.conn.exchange(s.req, s.res, std::nullopt, [this] {
+      return clock_type::now() >= limiter_.paused_until();
+    });
     --in_flight_;
     progress.in_flight.store(in_flight_, std::memory_order_relaxed);
     wake_.cancel();
     const auto received = clock_type::now();
     w.maybe_landed = w.maybe_landed || r.resent;
+    if (r.held) {
+      progress.requests.fetch_sub(1, std::memory_order_relaxed);
+      limiter_.unsent();
+      w.maybe_landed = w.maybe_landed || r.request_sent;
+      ++held_for_pause;
+      continue;
+    }
 
     if (r.ec) {
       ++requests_by_status["transport_error"];

@@ -94,6 +94,9 @@ class sender_pool {
   /// Leads settled `added` (reason by_count) in batches whose answer also counted skips it
   /// named no lead for: the split between them follows the batch's order, not the server.
   std::uint64_t guessed_added = 0;
+  /// Requests held back at the last moment because a 429 pause began while their connection
+  /// opened (they went out after the pause, on a new permit).
+  std::uint64_t held_for_pause = 0;
   send_progress progress;
 
  private:

@@ -5,6 +5,7 @@
 // (proxies close keep-alive connections after N requests) is reopened transparently.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,6 +95,9 @@ struct exchange_result {
   /// (TCP and TLS handshakes) leaves well after its rate-limit permit: the limiter dates the
   /// server's windows from this time, not from the permit.
   std::chrono::steady_clock::time_point written{};
+  /// The `may_send` check of exchange() said no once the connection was ready: nothing was
+  /// written, and the connection stays open for the next exchange.
+  bool held = false;
 };
 
 /// One connection. Not thread-safe: used by one coroutine at a time. The TLS context must
@@ -110,9 +114,12 @@ class connection {
   /// the server before any byte of the answer arrived, it reconnects and sends once more (the
   /// result then says request_sent so the caller knows an earlier copy may have landed).
   /// Honours `Connection: close` in answers. `request_timeout` overrides the default per call.
+  /// `may_send`, when given, is asked once the connection is ready, before each write: false
+  /// returns at once with `held` set (a rate-limit pause began while the connection opened).
   boost::asio::awaitable<exchange_result> exchange(
       http_request& req, http_response& res,
-      std::optional<std::chrono::milliseconds> request_timeout = std::nullopt);
+      std::optional<std::chrono::milliseconds> request_timeout = std::nullopt,
+      std::function<bool()> may_send = {});
 
   /// Closes the socket (no TLS shutdown round trip: the server may already be gone).
   void close();
