@@ -209,6 +209,9 @@ struct cpu_pipeline::impl {
     footer_end = rec.end_line;
   }
   bool guarded_cells = false;  // column_mapping::guarded_cells
+  static constexpr std::string_view apollo_locked = "email_not_unlocked@domain.com";
+  std::uint64_t locked_rows = 0;  // rows holding Apollo's stand-in for a locked address
+  std::uint64_t locked_line = 0;
   std::uint64_t json_bad_leads = 0;  // accepted leads whose custom_fields cell is no JSON object
   std::uint64_t json_bad_line = 0;
   std::uint64_t lone_cr_rows = 0;   // rows with a CR outside quotes, not before their LF
@@ -461,6 +464,10 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     rep.count_flags(email.flags);
     return false;
   }
+  // Apollo writes this address for every contact whose address was not unlocked.
+  if (email.key.size() == apollo_locked.size() && email.key == apollo_locked) [[unlikely]] {
+    if (locked_rows++ == 0) locked_line = rec.line;
+  }
   const auto first = seen.try_emplace(c.key, rec.line);
   if (!first.inserted) {
     r.what = outcome::duplicate_in_file;
@@ -634,6 +641,15 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         "footer of a report export (Salesforce's \"Grand Totals\" and copyright lines): "
         "counted as malformed_row (too_few_fields)",
         s.opts.input, s.footer_line, s.footer_rows, s.footer_line, s.footer_end));
+  }
+  if (s.locked_rows != 0) {
+    warn(fmt::format(
+        "{}:{}: {} row{} hold {}, which Apollo writes for a contact whose address it did not "
+        "unlock (this is the first): the address is real mail to domain.com, so the first such "
+        "row is imported as a lead and the others are its duplicates; unlock them in Apollo or "
+        "take them out",
+        s.opts.input, s.locked_line, s.locked_rows, s.locked_rows == 1 ? "" : "s",
+        impl::apollo_locked));
   }
   if (s.json_bad_leads != 0) {
     warn(fmt::format(

@@ -381,6 +381,17 @@ TEST_CASE("a campaign export's guarded cells are read without the guard") {
   CHECK(lines_of(plain.out).at(1) == "'-ann@rt2-test.com,,,,'@Handle,,,,");
 }
 
+TEST_CASE("Apollo's stand-in for a locked address is named in a warning") {
+  temp_dir d;
+  run_result r = run(d, reading(d, "Email,First Name\nok@acme.io,A\nemail_not_unlocked@domain.com,B\n"
+                                   "Email_Not_Unlocked@domain.com,C\n"));
+  CHECK(r.rep.outcomes()[outcome::duplicate_in_file] == 1);
+  CHECK(std::any_of(r.rep.warnings.begin(), r.rep.warnings.end(), [](const std::string& w) {
+    return w.find(":3: 2 rows hold email_not_unlocked@domain.com, which Apollo writes") !=
+           std::string::npos;
+  }));
+}
+
 TEST_CASE("a report's footer of one-cell rows at the end is named in a warning") {
   temp_dir d;
   const std::string body =
