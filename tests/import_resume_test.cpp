@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <thread>
@@ -220,6 +221,53 @@ TEST_CASE("--resume with another --outcomes path is refused; with the same one i
   CHECK(exit_code_of(spawn(with_resume(base))) == 0);
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
   CHECK(s.members(1).size() == emails.size());
+}
+
+TEST_CASE("--resume of a run stopped before it imported (no journal) starts from the beginning") {
+  live_sim s(sim::default_config());
+  const std::vector<std::string> emails = addresses(50);
+  const std::string input = s.write("leads.csv", csv_of(emails));
+  std::vector<std::string> args =
+      with_resume(import_args(s, input, {"--report", s.file("report.json")}));
+  CHECK(exit_code_of(spawn(args)) == 0);
+  std::ifstream in(s.file("report.json"));
+  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(report.find("so the interrupted run sent nothing") != std::string::npos);
+  CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
+  std::string journal_of_first;
+  for (const auto& e : std::filesystem::directory_iterator(s.file("state"))) {
+    if (e.path().extension() == ".journal") journal_of_first = e.path().string();
+  }
+  // A run stopped part-way of a file that changed since: its journal is named, nothing is sent.
+  s.faults({"import:latency=2s..3s"});
+  const std::string other = s.write("other.csv", csv_of(addresses(80)));
+  const pid_t pid = spawn(import_args(s, other, {"--batch-size", "10", "--concurrency", "1"}));
+  // Killed once its journal exists (the sync before it may take a while on a loaded machine).
+  const auto has_journal = [&] {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(s.file("state"), ec)) {
+      if (e.path().extension() == ".journal" && e.path().filename().string().find(
+              "import-1-") == 0 && std::filesystem::file_size(e.path(), ec) > 0 &&
+          e.path().string() != journal_of_first) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (int i = 0; i < 400 && !has_journal(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGKILL);
+  (void)waitpid(pid, nullptr, 0);
+  s.faults({});
+  s.write("other.csv", csv_of(addresses(81)));
+  std::vector<std::string> again =
+      with_resume(import_args(s, other, {"--report", s.file("report2.json")}));
+  CHECK(exit_code_of(spawn(again)) == 3);
+  std::ifstream in2(s.file("report2.json"));
+  const std::string report2((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+  CHECK(report2.find("changed since the interrupted run, whose journal is") != std::string::npos);
 }
 
 namespace {

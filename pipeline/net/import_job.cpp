@@ -346,9 +346,30 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
     return js;
   }
   if (!exists) {
-    throw std::runtime_error(fmt::format(
-        "nothing to resume: no journal for this input and campaign {} in {} (the input may have "
-        "changed since the interrupted run)", o.campaign_id, o.state_dir));
+    // An unfinished journal of this campaign for the same path: the file changed since.
+    const std::string prefix = fmt::format("import-{}-", o.campaign_id);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(o.state_dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with(prefix) || !name.ends_with(".journal")) continue;
+      std::string why;
+      const auto other = read_journal(entry.path().string(), &why);
+      if (other && !other->finished && other->identity.input_path == id.input_path) {
+        throw std::runtime_error(fmt::format(
+            "nothing to resume: {} changed since the interrupted run, whose journal is {}; "
+            "resume with the file as it was, or delete that journal to start over",
+            o.cpu.input, entry.path().string()));
+      }
+    }
+    // A run stopped before it imported anything (in its sync, say) leaves no journal: nothing
+    // was sent, so the job starts from the beginning.
+    rep.warn(fmt::format(
+        "nothing to resume: no journal for this input and campaign {} in {}, so the interrupted "
+        "run sent nothing (it stopped before importing, in its sync say): starting from the "
+        "beginning",
+        o.campaign_id, o.state_dir));
+    js.writer.emplace(journal_writer::create(path, id));
+    return js;
   }
   auto st = read_journal(path, &msg);
   if (!st) throw std::runtime_error(msg);
