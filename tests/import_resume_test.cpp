@@ -146,6 +146,19 @@ TEST_CASE("SIGKILL at random moments, then --resume: every row once, every lead 
   CHECK(invalid == bad);
   CHECK(added == emails.size() - bad);
   CHECK(s.members(1).size() == emails.size() - bad);
+  // The killed runs never wrote the cache; the resumes taught it their journaled batches from
+  // the outcome file, so a new import of the same file sends nothing: every lead is known.
+  s.faults({});
+  std::vector<std::string> again = base;
+  const auto at = std::find(again.begin(), again.end(), s.file("outcomes.csv"));
+  REQUIRE(at != again.end());
+  *at = s.file("outcomes2.csv");
+  *std::find(again.begin(), again.end(), s.file("state")) = s.file("state2");
+  again.insert(again.end(), {"--report", s.file("again.json")});
+  CHECK(exit_code_of(spawn(again)) == 0);
+  std::ifstream in(s.file("again.json"));
+  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(report.find("\"leads_sent\":0") != std::string::npos);
 }
 
 // A graceful stop (SIGTERM, Ctrl-C): the batches in flight still finish, after the journal's

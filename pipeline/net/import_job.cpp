@@ -261,6 +261,33 @@ kept_outcomes read_kept_outcomes(const std::string& path, std::size_t input_limi
   return out;
 }
 
+// The cache sets of the server's decisions in an earlier run's outcome file (line, email,
+// outcome, reason, detail, flags, by, ...): what the ledger would have taught the cache had that
+// run finished. Emails written as formulas were guarded there ("'=x@y.io").
+std::vector<std::pair<fingerprint, cache_set>> kept_members(const std::string& path,
+                                                            std::size_t input_limit,
+                                                            entry_keyer& keyer) {
+  std::vector<std::pair<fingerprint, cache_set>> out;
+  std::string message;
+  auto reader = csv_reader::open(byte_source::open(path), own_csv(input_limit), &message);
+  if (!reader) return out;  // read_kept_outcomes has said what is wrong with it, or it is empty
+  csv_record rec;
+  while (reader->next(rec)) {
+    if (rec.fields.size() < 7 || rec.fields[6] != "server") continue;  // outcome_files' `by`
+    const std::string_view what = rec.fields[2];
+    const cache_set set = what == name(outcome::blocked)             ? cache_set::blocked_emails
+                          : what == name(outcome::unsubscribed)      ? cache_set::unsubscribed
+                          : what == name(outcome::in_other_campaign) ? cache_set::other_campaigns
+                          : (what == name(outcome::added) ||
+                             what == name(outcome::already_in_campaign))
+                              ? cache_set::existing
+                              : cache_set::blocked_domains;  // not a member: skipped below
+    if (set == cache_set::blocked_domains) continue;
+    if (const auto k = keyer.email(unguard_cell(rec.fields[1]))) out.emplace_back(*k, set);
+  }
+  return out;
+}
+
 // Rewrites our CSV file at `path` (atomically) without the records whose first field names a
 // line in `drop`.
 void drop_lines(const std::string& path, const line_set& drop, std::size_t input_limit) {
@@ -603,6 +630,13 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   std::fputs(pipe.banner().c_str(), stderr);
   std::array<bool, cache_set_count> lent{};
   if (o.cache != nullptr) lent = lend_cache(*o.cache, pipe.sets());
+  // A resumed job's earlier run may have died before teaching the cache what its journaled
+  // batches settled: taught now, from its outcome file, before this run appends to it.
+  std::vector<std::pair<fingerprint, cache_set>> kept;
+  if (o.cache != nullptr && js.append_outcomes) {
+    entry_keyer keyer(pipe.validator());
+    kept = kept_members(o.outcomes_path, o.cpu.csv.max_record_bytes, keyer);
+  }
   outcome_files files(o.outcomes_path, o.rejects_path, js.append_outcomes, js.append_rejects);
   ledger led(rep, files, js.writer ? &*js.writer : nullptr);
   // What the server said of leads it was sent: added or in the campaign, or on one of its
@@ -706,6 +740,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
                                                                  : cache_set::existing;
       if (const auto k = keyer.email(email)) (*o.cache)[set].keys.insert(*k);
     }
+    for (const auto& [k, set] : kept) (*o.cache)[set].keys.insert(k);
   }
   const bool stopped = pool.stopped().has_value();
   // A ledger that could not write (a full disk) has thrown where it failed; the files are not
