@@ -246,6 +246,9 @@ TEST_CASE("--resume of a run stopped before it imported (no journal) starts from
   std::ifstream in(s.file("report.json"));
   const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(report.find("so the interrupted run sent nothing") != std::string::npos);
+  // The policy's settings, as validate records them.
+  CHECK(report.find(R"("drop":"placeholder,disposable")") != std::string::npos);
+  CHECK(report.find(R"("fold_provider_aliases":"false")") != std::string::npos);
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
   std::string journal_of_first;
   for (const auto& e : std::filesystem::directory_iterator(s.file("state"))) {

@@ -53,6 +53,10 @@ void add_cpu_flags(CLI::App& cmd, cpu_flags& f, bool with_out);
 /// which writing over would lose).
 [[nodiscard]] cpu_options to_options(const cpu_flags& f, const std::string& api_key_file = {});
 
+/// Records the email policy's settings in the report: `drop` (the risk flags dropped) and
+/// `fold_provider_aliases`. Every command that validates leads does.
+void record_policy_settings(report& rep, const cpu_options& opts);
+
 /// Writes the report JSON to `path` ("-" = standard output; empty = nowhere). Throws output_error.
 void write_report(const std::string& path, const report& rep);
 

@@ -119,6 +119,7 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
   rep.settings["cross_campaign"] = a.sets.cross_campaign;
   rep.settings["cross_campaign_semantics"] = a.sets.cross_campaign_semantics;
   rep.settings["batch_size"] = std::to_string(a.batch_size);
+  record_policy_settings(rep, o.cpu);
   // Without HOME (a systemd unit, some cron setups) the defaults are relative to the working
   // directory: a --resume started elsewhere would not find the journal.
   const auto relative_default = [&rep](const std::string& dir, const char* flag) {

@@ -82,6 +82,7 @@ int run_check_template(const template_args& a) {
   cpu_options opts = to_options(a.flags);
   report rep("check-template");
   rep.start_clock();
+  record_policy_settings(rep, opts);
   cpu_pipeline pipe(opts, rep);
   std::vector<variable_source> sources;
   for (const auto& v : vars) sources.push_back(resolve_variable(pipe.mapping(), v.name));

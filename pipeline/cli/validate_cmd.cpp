@@ -21,17 +21,7 @@ namespace {
 int validate_run(const validate_args& a, const cpu_options& opts, report& rep) {
   cpu_pipeline pipe(opts, rep);
   std::fputs(pipe.banner().c_str(), stderr);
-  rep.settings["drop"] = [&] {
-    std::string s;
-    for (unsigned bit = 0; bit < 8; ++bit) {
-      const auto f = static_cast<std::uint8_t>(1U << bit);
-      if ((opts.drop_flags & f) == 0) continue;
-      if (!s.empty()) s += ",";
-      s += flag_name(f);
-    }
-    return s;
-  }();
-  rep.settings["fold_provider_aliases"] = opts.email.fold_provider_aliases ? "true" : "false";
+  record_policy_settings(rep, opts);
 
   outcome_files files(a.flags.outcomes, a.flags.rejects);
   std::optional<csv_lead_writer> out;
