@@ -60,7 +60,9 @@ const std::vector<synonyms>& synonym_table() {
         "telefono", "mobiltelefon", "telefoonnummer", "personphonework", "personphonemobile",
         // Lusha, Seamless.AI and Close.
         "phone1", "contactphone1", "contactmobilephone", "primaryphone",
-        "primarycontactprimaryphone"}},
+        "primarycontactprimaryphone",
+        // HubSpot's own labels.
+        "mobilephonenumber", "phonenumber1"}},
       {lead_field::company_name,
        // Apollo's "Company Name for Emails" is the name cleaned for use in emails ("Acme"
        // beside "Acme, Inc."): made for {{company_name}}.
@@ -73,7 +75,7 @@ const std::vector<synonyms>& synonym_table() {
       {lead_field::website,
        {"website", "companywebsite", "websiteurl", "web", "companydomain", "domain",
         "websitedomain", "homepage", "url", "companyweb", "webseite", "siteweb", "sitioweb",
-        "webpage", "website1value"}},
+        "webpage", "website1value", "companydomainname"}},
       {lead_field::location,
        {"businesscity",   "location",    "city",     "personcity",  "contactcity", "town",
         "personlocation", "companycity", "region",   "state",       "country",     "personcountry",
@@ -206,6 +208,13 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
   std::vector<std::string> normalised;
   normalised.reserve(header.size());
   for (const auto& h : header) normalised.push_back(normalise_header(h));
+  m.phone_like.reserve(header.size());
+  for (const auto& n : normalised) {
+    m.phone_like.push_back(n.find("phone") != std::string::npos ||
+                           n.find("mobile") != std::string::npos ||
+                           n.find("fax") != std::string::npos || n.starts_with("tel") ||
+                           n == "cell" || n == "cellular");
+  }
   // LinkedIn's Connections export names each person's profile just "URL", beside "Connected
   // On"; anywhere else a bare URL is a website.
   if (const auto fi = static_cast<std::size_t>(lead_field::linkedin_profile); !fixed[fi]) {
@@ -291,12 +300,21 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
     // Exports with a work and a personal address, or numbered ones: the choice is a guess worth
     // naming, with the way to make another.
     const auto& names = synonym_table().front().names;
+    // Further addresses of the same person, which no export means as the one to mail first.
+    static constexpr std::array<std::string_view, 14> secondary = {
+        "secondaryemail",   "tertiaryemail",  "otheremail",       "supplementalemail",
+        "alternateemail",   "alternativeemail", "additionalemail", "email2value",
+        "email2address",    "email3",         "email3value",      "email3address",
+        "emailaddress3",    "secondemail"};
+    const auto is_address_name = [&](const std::string& n) {
+      return std::any_of(names.begin(), names.end(),
+                         [&](std::string_view w) { return normalise_header(w) == n; }) ||
+             std::find(secondary.begin(), secondary.end(), n) != secondary.end();
+    };
     std::string others;
     for (std::size_t i = 0; i < header.size(); ++i) {
       // A column named exactly "email" beside the one used has a warning of its own below.
-      if (taken[i] || header[i] == name(lead_field::email) ||
-          std::none_of(names.begin(), names.end(),
-                       [&](std::string_view n) { return normalise_header(n) == normalised[i]; })) {
+      if (taken[i] || header[i] == name(lead_field::email) || !is_address_name(normalised[i])) {
         continue;
       }
       others += fmt::format("{}'{}'", others.empty() ? "" : ", ", header[i]);
@@ -537,6 +555,7 @@ void lead_mapper::map(std::span<const std::string_view> fields, lead_view& out, 
       if (unpack_json(v, out)) continue;
       out.custom_json_bad = true;
     }
+    if (col < mapping_.phone_like.size() && mapping_.phone_like[col]) v = phone_value(v);
     if (out.custom.size() == max_custom_fields) {
       ++out.custom_dropped;  // the API takes max_custom_fields per lead: the first ones are kept
       continue;

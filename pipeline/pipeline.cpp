@@ -807,7 +807,8 @@ void csv_lead_writer::accept_cells(const accepted_lead& a) {
   }
   for (const std::uint32_t col : mapping_.custom_columns) {
     *p++ = ',';
-    p = put(p, cell(col));
+    const bool phone = col < mapping_.phone_like.size() && mapping_.phone_like[col];
+    p = put(p, phone ? phone_value(cell(col)) : cell(col));
   }
   *p++ = '\n';
   out_.commit(p);

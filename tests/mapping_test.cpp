@@ -383,6 +383,29 @@ TEST_CASE("vendor exports: the work address over a personal one, and the choice 
   CHECK(phone_value("'0612") == "0612");
   CHECK(phone_value("'n/a") == "'n/a");
   CHECK(phone_value("'") == "'");
+  // Apollo's other phone columns, custom fields, lose it too; a note does not.
+  auto apollo = must_map({"Email", "Mobile Phone", "Work Direct Phone", "Corporate Phone", "Notes",
+                          "Fax"});
+  lead_mapper ph(apollo);
+  lead_view pv;
+  std::vector<std::string_view> prow{"a@x.io", "'+33 1", "'+1 415-555-0101", "'(415) 555", "'+1 note",
+                                     "'+1 2"};
+  ph.map(prow, pv);
+  CHECK(pv.get(lead_field::phone_number) == "+33 1");
+  REQUIRE(pv.custom.size() == 4);
+  CHECK(pv.custom[0].value == "+1 415-555-0101");
+  CHECK(pv.custom[1].value == "(415) 555");
+  CHECK(pv.custom[2].value == "'+1 note");
+  CHECK(pv.custom[3].value == "+1 2");
+  // HubSpot's own labels.
+  auto hs = must_map({"Email", "Mobile Phone Number", "Company Domain Name"});
+  CHECK(mapped(hs, lead_field::phone_number) == "Mobile Phone Number");
+  CHECK(mapped(hs, lead_field::website) == "Company Domain Name");
+  // Secondary address columns are named in the warning about the address read.
+  auto sec = must_map({"Email", "Secondary Email", "E-mail 2 - Value", "Other Email"});
+  REQUIRE(sec.warnings.size() == 1);
+  CHECK(sec.warnings[0].find("'Secondary Email', 'E-mail 2 - Value', 'Other Email' also hold") !=
+        std::string::npos);
   auto close = must_map({"name", "primary_contact_primary_email"});
   REQUIRE(close.warnings.size() == 1);
   CHECK(close.warnings[0].starts_with("no first or last name column, only 'name'"));

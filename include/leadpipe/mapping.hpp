@@ -66,6 +66,10 @@ struct column_mapping {
   /// leadpipe's `leads export` guarded against spreadsheet formulas ("'=cy@x.io"): every cell,
   /// the email's included, is read through unguard_cell().
   bool guarded_cells = false;
+  /// Per column: its header names a phone number ("Work Direct Phone", "Corporate Phone",
+  /// "Mobile", "Fax"...). Such custom fields lose a spreadsheet's leading apostrophe as the
+  /// phone_number field does (phone_value).
+  std::vector<bool> phone_like;
   /// Columns read but not kept (custom fields switched off, blank header names, over the cap).
   std::vector<std::uint32_t> ignored_columns;
   /// The header as read, each name without the spaces and tabs around it.
