@@ -231,6 +231,15 @@ TEST_CASE("--resume with another --outcomes path is refused; with the same one i
   std::ifstream in(s.file("report.json"));
   const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(report.find("resume with --outcomes") != std::string::npos);
+  // Other flags: the message names them with both values.
+  std::vector<std::string> other = with_resume(base);
+  other.insert(other.end(), {"--drop", "role", "--fold-provider-aliases", "--report",
+                             s.file("report3.json")});
+  CHECK(exit_code_of(spawn(other)) == 3);
+  std::ifstream in3(s.file("report3.json"));
+  const std::string report3((std::istreambuf_iterator<char>(in3)), std::istreambuf_iterator<char>());
+  CHECK(report3.find("--drop/--keep: placeholder,disposable then, role,placeholder,disposable now; "
+                     "--fold-provider-aliases: false then, true now") != std::string::npos);
   CHECK(exit_code_of(spawn(with_resume(base))) == 0);
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
   CHECK(s.members(1).size() == emails.size());

@@ -77,6 +77,56 @@ std::string settings_text(const import_options& o) {
       o.cpu.mapping.overrides.size(), o.cpu.mapping.no_custom_fields);
 }
 
+// What differs between two settings_text() strings, by the flags that set them: "--drop:
+// placeholder,disposable then role" (the journal keeps the text, so its form stays as it is).
+std::string settings_difference(std::string_view before, std::string_view now) {
+  const auto fields = [](std::string_view text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t at = 0; at < text.size();) {
+      std::size_t end = text.find(' ', at);
+      if (end == std::string_view::npos) end = text.size();
+      const std::string_view kv = text.substr(at, end - at);
+      const std::size_t eq = kv.find('=');
+      if (eq != std::string_view::npos) out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      at = end + 1;
+    }
+    return out;
+  };
+  const auto flag_of = [](const std::string& key) -> std::string_view {
+    if (key == "block") return "--ignore-global-block-list";
+    if (key == "unsub") return "--ignore-unsubscribe-list";
+    if (key == "bounce") return "--ignore-community-bounce-list";
+    if (key == "other") return "--cross-campaign";
+    if (key == "drop") return "--drop/--keep";
+    if (key == "fold") return "--fold-provider-aliases";
+    if (key == "lists") return "--block-list|--unsubscribed|--existing";
+    if (key == "map") return "--map (how many)";
+    if (key == "custom") return "--no-custom-fields";
+    return "return_lead_ids";
+  };
+  const auto shown = [](const std::string& key, const std::string& v) {
+    if (key != "drop") return v.empty() ? std::string("(none)") : v;
+    unsigned bits = 0;
+    std::from_chars(v.data(), v.data() + v.size(), bits);
+    std::string names;
+    for (unsigned bit = 0; bit < 8; ++bit) {
+      if ((bits & (1U << bit)) == 0) continue;
+      names += fmt::format("{}{}", names.empty() ? "" : ",", flag_name(static_cast<std::uint8_t>(1U << bit)));
+    }
+    return names.empty() ? std::string("(none)") : names;
+  };
+  const auto a = fields(before);
+  const auto b = fields(now);
+  std::string out;
+  for (const auto& [key, v] : a) {
+    const auto it = std::find_if(b.begin(), b.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == b.end() || it->second == v) continue;
+    out += fmt::format("{}{}: {} then, {} now", out.empty() ? "" : "; ", flag_of(key),
+                       shown(key, v), shown(key, it->second));
+  }
+  return out.empty() ? fmt::format("'{}' then, '{}' now", before, now) : out;
+}
+
 // The CPU side's end of the queue: packs accepted leads into batches, hands local outcomes to
 // the ledger, and once the job is stopping settles what it can no longer send.
 class import_sink final : public lead_sink, public outcome_sink {
@@ -412,8 +462,8 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
   }
   if (was.settings != id.settings) {
     throw std::runtime_error(fmt::format(
-        "the import settings differ from the interrupted run's ({} vs {}); resume with the same "
-        "flags", was.settings, id.settings));
+        "the import settings differ from the interrupted run's: {}; resume with the same flags",
+        settings_difference(was.settings, id.settings)));
   }
   // The earlier run's outcome files hold its rows up to the checkpoint, and the journal's
   // checkpoints are their lengths: the resume appends to them. Written elsewhere, the rows it
