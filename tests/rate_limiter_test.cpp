@@ -262,6 +262,22 @@ TEST_CASE("a 429 waits for Retry-After plus jitter, and every sender waits") {
   CHECK(l.stats().paced_after_429 == 1);
 }
 
+TEST_CASE("a 429 from a stricter server limit not adopted yet ends our window with the pause") {
+  // QA: a 10 per 2 s server whose window a previous run left half used refuses the first burst
+  // before any answer names an opener; marking our 60 s window full waited it out (70-120 s for
+  // a 12 s job). Refused requests give their budget back to the rules they did not hit.
+  rate_limiter l(options("60/60s,100/1h"));
+  CHECK(take(l, t0, 20) == 20);
+  auto h = remaining(0, 10);
+  h.retry_after = 1s;
+  const auto v = l.on_429(t0, t0 + 50ms, h, epoch_ms(t0 + 50ms), 1);
+  CHECK(v.retry_at <= t0 + 1550ms);
+  CHECK(l.next_allowed(v.retry_at) <= v.retry_at + 60ms);  // not t0 + 60 s
+  CHECK(take(l, l.next_allowed(v.retry_at), 1) == 1);
+  // 21 permits, 1 refused: 20 used of the minute rule's 60, the rule the run came closest to.
+  CHECK(l.stats().use == doctest::Approx(20.0 / 60.0));
+}
+
 TEST_CASE("a bare 429 (no header at all) waits 2 s, doubling, not our whole window") {
   rate_limiter l(options("60/60s"));
   CHECK(take(l, t0, 3) == 3);

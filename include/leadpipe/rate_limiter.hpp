@@ -96,8 +96,10 @@ struct rate_limited_verdict {
 /// first window's start to the last window's end: idle time between windows (a pause after a 429,
 /// the margins, a sender with nothing to send) counts as the fraction of a window it lasted, and
 /// the last window counts whole even if the job ended inside it. `requests_allowed` is the minimum
-/// of that over the rules (a request must fit every rule), and `use` = (requests - rate_limited) /
-/// requests_allowed: a refused request uses no budget (contract §3.2).
+/// of that over the rules (a request must fit every rule). `use` is, for the rule the run came
+/// closest to, the requests counted in its windows less those refused (a 429 uses no budget,
+/// contract §3.2) over the requests it allowed (a rule adopted from the server's answers counts
+/// from its adoption).
 /// Both are 0 before the first request and for unlimited rules.
 struct rate_limiter_stats {
   std::uint64_t requests = 0;           ///< permits granted (each is a request sent)
@@ -233,6 +235,7 @@ class rate_limiter {
     bool used_any = false;
     steady_time first_start{};
     steady_time last_start{};
+    std::uint64_t sent = 0;  // requests counted in its windows, less those refused (429)
   };
 
   [[nodiscard]] rule_state state_of(const rate_rule& rule) const;
