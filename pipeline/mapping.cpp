@@ -374,9 +374,13 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
   // A campaign's lead export (`leads export`, SmartLead's own) names the lead's place in that
   // campaign beside its fields: sent again, those would become custom fields of the new
   // campaign's leads, stale from the start. Left out unless asked for by --custom-field.
-  static constexpr std::array<std::string_view, 7> bookkeeping = {
-      "campaignleadmapid", "leadid",    "status", "leadcategoryid",
-      "isunsubscribed",    "createdat", "id"};
+  static constexpr std::array<std::string_view, 17> bookkeeping = {
+      "campaignleadmapid", "leadid", "status", "leadcategoryid", "isunsubscribed", "createdat",
+      "id",
+      // SmartLead's own export also has the lead's activity in that campaign.
+      "category", "isinterested", "opencount", "clickcount", "replycount",
+      "lastemailsequencesent", "unsubscribedclientidmap", "leadcategory", "emailstatus",
+      "lastemailedat"};
   std::vector<bool> export_column(header.size(), false);
   if (std::find(normalised.begin(), normalised.end(), "campaignleadmapid") != normalised.end()) {
     m.guarded_cells = true;
@@ -387,6 +391,7 @@ boost::system::result<column_mapping> map_columns(const std::vector<std::string>
         continue;
       }
       export_column[i] = true;
+      if (normalised[i] == "isunsubscribed") m.unsubscribed_column = static_cast<std::uint32_t>(i);
       left += fmt::format("{}'{}'", left.empty() ? "" : ", ", header[i]);
     }
     if (!left.empty()) {

@@ -487,7 +487,20 @@ bool cpu_pipeline::impl::decide(const csv_record& rec, checked_email& c, row_res
     r.detail = detail;
     return false;
   }
-  if (auto skip = sets.check(c.key, c.domain, opts.filter)) {
+  std::optional<outcome> skip = sets.check(c.key, c.domain, opts.filter);
+  // A campaign export marks the leads that unsubscribed from the account: the server would skip
+  // them as such, after the campaign and block list checks and before the other campaigns.
+  if (const std::uint32_t col = mapper.mapping().unsubscribed_column;
+      col != column_mapping::none && !opts.filter.ignore_unsubscribe_list &&
+      (!skip || *skip == outcome::in_other_campaign) && col < rec.fields.size() &&
+      ascii::iequals(ascii::trim_blanks(rec.fields[col]), "true")) [[unlikely]] {
+    r.what = outcome::unsubscribed;
+    r.reason = name(outcome::unsubscribed);
+    detail = fmt::format("{} is true in the input", mapper.mapping().header[col]);
+    r.detail = detail;
+    return false;
+  }
+  if (skip) {
     r.what = *skip;
     r.reason = name(*skip);
     const std::string_view set = set_name(*skip);

@@ -375,6 +375,15 @@ TEST_CASE("a campaign export's guarded cells are read without the guard") {
   REQUIRE(out.size() == 3);
   CHECK(out[1].starts_with("-ann@rt2-test.com,Ann,,,@Handle Corp,"));
   CHECK(out[2].starts_with("bo@rt2-test.com,'Bo,"));  // no formula after it: data
+  // is_unsubscribed true: skipped as the server would; SmartLead's activity columns are left.
+  temp_dir d3;
+  run_result u = run(d3, reading(d3, "campaign_lead_map_id,email,is_unsubscribed,open_count\n"
+                                     "1,a@rt2-test.com,true,3\n2,b@rt2-test.com,false,0\n"));
+  CHECK(u.rep.outcomes()[outcome::unsubscribed] == 1);
+  CHECK(u.rep.outcomes()[outcome::accepted] == 1);
+  CHECK(lines_of(u.outcomes).at(1).find("unsubscribed,is_unsubscribed is true in the input") !=
+        std::string::npos);
+  CHECK(lines_of(u.out).at(0).find("open_count") == std::string::npos);
   // Any other file keeps its cells as they are: the email policy judges "'-ann@..." itself.
   temp_dir d2;
   run_result plain = run(d2, reading(d2, "email,company\n\"'-ann@rt2-test.com\",\"'@Handle\"\n"));

@@ -66,6 +66,10 @@ struct column_mapping {
   /// leadpipe's `leads export` guarded against spreadsheet formulas ("'=cy@x.io"): every cell,
   /// the email's included, is read through unguard_cell().
   bool guarded_cells = false;
+  /// A campaign export's `is_unsubscribed` column: a lead whose cell is `true` unsubscribed
+  /// from the account, so the server would skip it (§7.2 step 5); the pipeline skips it as
+  /// `unsubscribed` itself. `none` when there is no such column.
+  std::uint32_t unsubscribed_column = none;
   /// Per column: its header names a phone number ("Work Direct Phone", "Corporate Phone",
   /// "Mobile", "Fax"...). Such custom fields lose a spreadsheet's leading apostrophe as the
   /// phone_number field does (phone_value).
