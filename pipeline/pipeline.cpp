@@ -738,6 +738,7 @@ csv_lead_writer::csv_lead_writer(const std::string& path, const column_mapping& 
   for (auto col : mapping.custom_columns) {
     b.push_back(',');
     append_csv_cell(b, mapping.header[col]);
+    phone_customs_ = phone_customs_ || (col < mapping.phone_like.size() && mapping.phone_like[col]);
   }
   b.push_back('\n');
 }
@@ -818,10 +819,17 @@ void csv_lead_writer::accept_cells(const accepted_lead& a) {
     if (col == column_mapping::none) continue;
     p = put(p, field_value(static_cast<lead_field>(f), cell(col)));
   }
-  for (const std::uint32_t col : mapping_.custom_columns) {
-    *p++ = ',';
-    const bool phone = col < mapping_.phone_like.size() && mapping_.phone_like[col];
-    p = put(p, phone ? phone_value(cell(col)) : cell(col));
+  if (!phone_customs_) {
+    for (const std::uint32_t col : mapping_.custom_columns) {
+      *p++ = ',';
+      p = put(p, cell(col));
+    }
+  } else {
+    for (const std::uint32_t col : mapping_.custom_columns) {
+      *p++ = ',';
+      const bool phone = col < mapping_.phone_like.size() && mapping_.phone_like[col];
+      p = put(p, phone ? phone_value(cell(col)) : cell(col));
+    }
   }
   *p++ = '\n';
   out_.commit(p);

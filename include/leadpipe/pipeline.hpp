@@ -160,6 +160,7 @@ class csv_lead_writer final : public lead_sink {
   output_file out_;
   const column_mapping& mapping_;
   std::string json_;  // the custom_fields column's object, rebuilt per lead
+  bool phone_customs_ = false;  // some custom column holds phone numbers (column_mapping::phone_like)
 };
 
 /// A sink that only counts (validate without --out).
