@@ -208,7 +208,6 @@ struct cpu_pipeline::impl {
     if (footer_rows++ == 0) footer_line = rec.line;
     footer_end = rec.end_line;
   }
-  bool guarded_cells = false;  // column_mapping::guarded_cells
   static constexpr std::string_view apollo_locked = "email_not_unlocked@domain.com";
   std::uint64_t locked_rows = 0;  // rows holding Apollo's stand-in for a locked address
   std::uint64_t locked_line = 0;
@@ -397,7 +396,7 @@ void cpu_pipeline::impl::check_emails(std::size_t n, std::size_t email_col) {
     checked_email& c = checked[k];
     if (rec.error != csv_error::none) continue;
     c.cell = email_col < rec.fields.size() ? rec.fields[email_col] : std::string_view{};
-    if (guarded_cells) [[unlikely]] c.cell = unguard_cell(c.cell);
+    if (mapper.mapping().guarded_cells) [[unlikely]] c.cell = unguard_cell(c.cell);
     validator.validate(c.cell, validated);
     // Swapping keeps both strings' capacity in circulation: no allocation per row.
     c.email.status = validated.status;
@@ -553,7 +552,6 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   const column_mapping& m = s.mapper.mapping();
   s.cells_only = sink.reads_cells() && m.custom_columns.size() <= max_custom_fields &&
                  m.json_custom_column == column_mapping::none && !m.guarded_cells;
-  s.guarded_cells = m.guarded_cells;
   std::uint64_t bytes_read = 0;
   bool stopped = false;
 
@@ -819,17 +817,11 @@ void csv_lead_writer::accept_cells(const accepted_lead& a) {
     if (col == column_mapping::none) continue;
     p = put(p, field_value(static_cast<lead_field>(f), cell(col)));
   }
-  if (!phone_customs_) {
-    for (const std::uint32_t col : mapping_.custom_columns) {
-      *p++ = ',';
-      p = put(p, cell(col));
-    }
-  } else {
-    for (const std::uint32_t col : mapping_.custom_columns) {
-      *p++ = ',';
-      const bool phone = col < mapping_.phone_like.size() && mapping_.phone_like[col];
-      p = put(p, phone ? phone_value(cell(col)) : cell(col));
-    }
+  for (const std::uint32_t col : mapping_.custom_columns) {
+    *p++ = ',';
+    // phone_customs_ first: the common file has no phone column among its custom ones.
+    const std::string_view v = cell(col);
+    p = put(p, phone_customs_ && mapping_.phone_like[col] ? phone_value(v) : v);
   }
   *p++ = '\n';
   out_.commit(p);
