@@ -125,6 +125,9 @@ acquire_result rate_limiter::try_acquire(steady_time now) {
 void rate_limiter::unsent() {
   const std::lock_guard lock(mutex_);
   if (stats_.requests > 0) --stats_.requests;
+  for (auto& r : rules_) {
+    if (r.sent > 0) --r.sent;  // every rule counted the permit (count_send)
+  }
 }
 
 steady_time rate_limiter::next_allowed(steady_time now) const {
@@ -402,11 +405,6 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
   // Only the primary rule: the pause already covers the refusing window, whichever it is
   // (Retry-After names its end), while marking an hourly rule full stopped every sender until
   // the hour was over (pro_tier: one 429 cost up to an hour).
-  // A server whose limit is below our primary rule's (not adopted yet: no answer has named the
-  // opener of one of its windows, say because a previous run left its window half used) refuses
-  // by a rule we do not model yet: our window being full is not why. Marking it full waited out
-  // our whole window (60 s for a 10 per 2 s server: QA, 70-120 s for a 12 s job); it ends with
-  // the pause instead, so that the next send opens a server window, whose answer adopts the rule.
   // A refused request uses no budget (contract §3.2): the rules it did not hit give it back.
   // The refusing rule's window is dealt with below.
   for (std::size_t i = 1; i < rules_.size(); ++i) {
@@ -416,6 +414,11 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
   for (auto& r : rules_) {
     if (r.sent > 0 && r.used_any && sent >= r.first_start) --r.sent;
   }
+  // A server whose limit is below our primary rule's (not adopted yet: no answer has named the
+  // opener of one of its windows, say because a previous run left its window half used) refuses
+  // by a rule we do not model yet: our window being full is not why. Marking it full waited out
+  // our whole window (60 s for a 10 per 2 s server: QA, 70-120 s for a 12 s job); it ends with
+  // the pause instead, so that the next send opens a server window, whose answer adopts the rule.
   const bool stricter = headers.limit && !rules_.empty() && !adopted_ &&
                         *headers.limit < static_cast<std::int64_t>(rules_.front().limit);
   if (!rules_.empty() && rules_.front().open && !primary_had_room && !stricter) {
@@ -450,7 +453,6 @@ rate_limited_verdict rate_limiter::on_429(steady_time sent, steady_time received
     const double rate = pace_ == duration::zero() ? pace_ceiling()
                                                   : std::min(per_second(pace_), pace_ceiling());
     pace_ = gap_of(rate);
-    ++stats_.paced_after_429;
   }
   pause_for(received, wait);
   return {consecutive >= options_.max_consecutive_429, paused_until_};
@@ -474,6 +476,7 @@ std::size_t rate_limiter::target_in_flight(std::size_t max_in_flight) const {
 rate_limiter_stats rate_limiter::stats() const {
   const std::lock_guard lock(mutex_);
   rate_limiter_stats s = stats_;
+  s.paced_after_429 = sliding_guard_ ? 1 : 0;
   s.mean_latency = milliseconds(static_cast<std::int64_t>(latency_ms_));
   if (pace_ != duration::zero()) {
     s.paced_rate = per_second(pace_);

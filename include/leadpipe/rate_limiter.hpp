@@ -179,7 +179,7 @@ class rate_limiter {
 
   /// A permit try_acquire granted was not used after all (its request was held back): it stays
   /// counted in the windows, which only makes the limiter more careful, but not in the report's
-  /// `requests`.
+  /// `requests` nor in `use`.
   void unsent();
 
   /// When a request could next start, without taking budget.
