@@ -237,6 +237,17 @@ std::string_view flag_name(std::uint8_t single_flag) noexcept {
   return f != nullptr ? f->name : std::string_view();
 }
 
+std::string flag_names(std::uint8_t flags) {
+  std::string out;
+  for (unsigned bit = 0; bit < 8; ++bit) {
+    const auto f = static_cast<std::uint8_t>(1U << bit);
+    if ((flags & f) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += flag_name(f);
+  }
+  return out;
+}
+
 std::string_view describe_flag(std::uint8_t single_flag) noexcept {
   const flag_text* f = find_flag(single_flag);
   return f != nullptr ? f->sentence : std::string_view();

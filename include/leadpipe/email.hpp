@@ -97,6 +97,9 @@ inline constexpr std::uint8_t dropped_by_default = disposable | placeholder;
 /// Name of one flag ("role", "placeholder", "disposable", "typo", "smtputf8"); empty when
 /// `single_flag` is not exactly one known flag. Static storage.
 [[nodiscard]] std::string_view flag_name(std::uint8_t single_flag) noexcept;
+/// The names of the flags set in `flags`, lowest bit first, comma-separated ("placeholder,
+/// disposable"); empty for none.
+[[nodiscard]] std::string flag_names(std::uint8_t flags);
 /// One lower-case human sentence for one flag; empty when not exactly one known flag.
 [[nodiscard]] std::string_view describe_flag(std::uint8_t single_flag) noexcept;
 

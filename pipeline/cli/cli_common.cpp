@@ -248,14 +248,7 @@ cpu_options to_options(const cpu_flags& f, const std::string& api_key_file) {
 }
 
 void record_policy_settings(report& rep, const cpu_options& opts) {
-  std::string drop;
-  for (unsigned bit = 0; bit < 8; ++bit) {
-    const auto f = static_cast<std::uint8_t>(1U << bit);
-    if ((opts.drop_flags & f) == 0) continue;
-    if (!drop.empty()) drop += ",";
-    drop += flag_name(f);
-  }
-  rep.settings["drop"] = drop;
+  rep.settings["drop"] = flag_names(opts.drop_flags);
   rep.settings["fold_provider_aliases"] = opts.email.fold_provider_aliases ? "true" : "false";
 }
 

@@ -104,16 +104,13 @@ std::string settings_difference(std::string_view before, std::string_view now) {
     if (key == "custom") return "--no-custom-fields";
     return "return_lead_ids";
   };
-  const auto shown = [](const std::string& key, const std::string& v) {
-    if (key != "drop") return v.empty() ? std::string("(none)") : v;
-    unsigned bits = 0;
-    std::from_chars(v.data(), v.data() + v.size(), bits);
-    std::string names;
-    for (unsigned bit = 0; bit < 8; ++bit) {
-      if ((bits & (1U << bit)) == 0) continue;
-      names += fmt::format("{}{}", names.empty() ? "" : ",", flag_name(static_cast<std::uint8_t>(1U << bit)));
+  const auto shown = [](const std::string& key, std::string v) {
+    if (key == "drop") {
+      unsigned bits = 0;
+      std::from_chars(v.data(), v.data() + v.size(), bits);
+      v = flag_names(static_cast<std::uint8_t>(bits));
     }
-    return names.empty() ? std::string("(none)") : names;
+    return v.empty() ? std::string("(none)") : v;
   };
   const auto a = fields(before);
   const auto b = fields(now);
@@ -284,15 +281,20 @@ struct kept_outcomes {
   std::uint64_t retries = 0;
 };
 
-kept_outcomes read_kept_outcomes(const std::string& path, std::size_t input_limit) {
-  kept_outcomes out;
+// An earlier run's outcome (or rejects) file, to read back: nullopt when it is empty. Throws
+// std::runtime_error naming it when it cannot be read as our CSV.
+std::optional<csv_reader> open_earlier(const std::string& path, std::size_t input_limit) {
   std::string message;
   auto reader = csv_reader::open(byte_source::open(path), own_csv(input_limit), &message);
-  if (!reader) {
-    if (reader.error() == make_error_code(csv_errc::empty_input)) return out;
-    throw std::runtime_error(
-        fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
-  }
+  if (reader) return std::move(*reader);
+  if (reader.error() == make_error_code(csv_errc::empty_input)) return std::nullopt;
+  throw std::runtime_error(fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
+}
+
+kept_outcomes read_kept_outcomes(const std::string& path, std::size_t input_limit) {
+  kept_outcomes out;
+  auto reader = open_earlier(path, input_limit);
+  if (!reader) return out;
   csv_record rec;
   while (reader->next(rec)) {
     if (rec.fields.size() < 3) continue;
@@ -318,9 +320,8 @@ std::vector<std::pair<fingerprint, cache_set>> kept_members(const std::string& p
                                                             std::size_t input_limit,
                                                             entry_keyer& keyer) {
   std::vector<std::pair<fingerprint, cache_set>> out;
-  std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), own_csv(input_limit), &message);
-  if (!reader) return out;  // read_kept_outcomes has said what is wrong with it, or it is empty
+  auto reader = open_earlier(path, input_limit);
+  if (!reader) return out;
   csv_record rec;
   while (reader->next(rec)) {
     if (rec.fields.size() < 7 || rec.fields[6] != "server") continue;  // outcome_files' `by`
@@ -341,13 +342,8 @@ std::vector<std::pair<fingerprint, cache_set>> kept_members(const std::string& p
 // Rewrites our CSV file at `path` (atomically) without the records whose first field names a
 // line in `drop`.
 void drop_lines(const std::string& path, const line_set& drop, std::size_t input_limit) {
-  std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), own_csv(input_limit), &message);
-  if (!reader) {
-    if (reader.error() == make_error_code(csv_errc::empty_input)) return;
-    throw std::runtime_error(
-        fmt::format("{}: cannot read the earlier outcomes: {}", path, message));
-  }
+  auto reader = open_earlier(path, input_limit);
+  if (!reader) return;
   output_file out(path, true);
   const auto& header = reader->header();
   for (std::size_t i = 0; i < header.size(); ++i) {
