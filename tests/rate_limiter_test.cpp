@@ -278,6 +278,15 @@ TEST_CASE("a 429 from a stricter server limit not adopted yet ends our window wi
   CHECK(l.stats().use == doctest::Approx(20.0 / 60.0));
 }
 
+TEST_CASE("a permit held back (unsent) leaves the report's requests and use, not the windows") {
+  rate_limiter l(options("10/10s"));
+  CHECK(take(l, t0, 4) == 4);
+  l.unsent();
+  CHECK(l.stats().requests == 3);
+  CHECK(l.stats().use == doctest::Approx(3.0 / 10.0));
+  CHECK(take(l, t0, 10) == 6);  // the window still counts it: the limiter stays careful
+}
+
 TEST_CASE("a bare 429 (no header at all) waits 2 s, doubling, not our whole window") {
   rate_limiter l(options("60/60s"));
   CHECK(take(l, t0, 3) == 3);
