@@ -240,6 +240,16 @@ TEST_CASE("--resume with another --outcomes path is refused; with the same one i
   const std::string report3((std::istreambuf_iterator<char>(in3)), std::istreambuf_iterator<char>());
   CHECK(report3.find("--drop/--keep: placeholder,disposable then, role,placeholder,disposable now; "
                      "--fold-provider-aliases: false then, true now") != std::string::npos);
+  // --map and --custom-field by value: another email column gives other rows other outcomes.
+  std::vector<std::string> remapped = with_resume(base);
+  remapped.insert(remapped.end(), {"--map", "email=email", "--map", "last_name=first_name",
+                                   "--custom-field", "Tier, Inc", "--report",
+                                   s.file("report4.json")});
+  CHECK(exit_code_of(spawn(remapped)) == 3);
+  std::ifstream in4(s.file("report4.json"));
+  const std::string report4((std::istreambuf_iterator<char>(in4)), std::istreambuf_iterator<char>());
+  CHECK(report4.find("--map: (none) then, 'email=email', 'last_name=first_name' now; "
+                     "--custom-field: (none) then, 'Tier, Inc' now") != std::string::npos);
   CHECK(exit_code_of(spawn(with_resume(base))) == 0);
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
   CHECK(s.members(1).size() == emails.size());

@@ -16,6 +16,7 @@
 #include <functional>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -65,33 +66,105 @@ bool is_regular_file(const std::string& path) {
   return path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// The options that change which rows end how: a resumed run must use the same ones.
+// A value in settings_text(): the text splits at spaces and the lists at commas, so those
+// (and the escape itself) are written %20, %2C, %25.
+std::string settings_value(std::string_view v) {
+  std::string out;
+  for (const char c : v) {
+    if (c == ' ') out += "%20";
+    else if (c == ',') out += "%2C";
+    else if (c == '%') out += "%25";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+std::string settings_value_shown(std::string_view v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string_view rest = v.substr(i);
+    if (rest.starts_with("%20")) out.push_back(' ');
+    else if (rest.starts_with("%2C")) out.push_back(',');
+    else if (rest.starts_with("%25")) out.push_back('%');
+    else {
+      out.push_back(v[i]);
+      continue;
+    }
+    i += 2;
+  }
+  return out;
+}
+
+// The options that change which rows end how, or what is sent for them: a resumed run must use
+// the same ones. --map and --custom-field are recorded by value ("email:Work%20Email"), since
+// another email column gives other rows other outcomes.
 std::string settings_text(const import_options& o) {
   const auto& s = o.settings;
+  const auto& m = o.cpu.mapping;
+  std::string map;
+  for (const auto& [field, header] : m.overrides) {
+    if (!map.empty()) map.push_back(',');
+    map += fmt::format("{}:{}", name(field), settings_value(header));
+  }
+  std::string only;
+  for (const std::string& header : m.only_custom) {
+    if (!only.empty()) only.push_back(',');
+    only += settings_value(header);
+  }
   return fmt::format(
       "block={} unsub={} bounce={} other={} ids={} drop={} fold={} lists={}|{}|{} map={} "
-      "custom={}",
+      "custom={} only={}",
       s.ignore_global_block_list, s.ignore_unsubscribe_list, s.ignore_community_bounce_list,
       s.ignore_duplicate_leads_in_other_campaign, s.return_lead_ids, o.cpu.drop_flags,
-      o.cpu.email.fold_provider_aliases, o.cpu.block_list, o.cpu.unsubscribed, o.cpu.existing,
-      o.cpu.mapping.overrides.size(), o.cpu.mapping.no_custom_fields);
+      o.cpu.email.fold_provider_aliases, settings_value(o.cpu.block_list),
+      settings_value(o.cpu.unsubscribed), settings_value(o.cpu.existing), map,
+      m.no_custom_fields, only);
+}
+
+using settings_fields = std::vector<std::pair<std::string, std::string>>;
+
+settings_fields settings_split(std::string_view text) {
+  settings_fields out;
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find(' ', at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view kv = text.substr(at, end - at);
+    const std::size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    at = end + 1;
+  }
+  return out;
+}
+
+// Whether a journal's recorded value of `key` means the same as today's. Journals of earlier
+// versions recorded --map by its count and had no `only`: those compare as they can.
+bool settings_same(const std::string& key, const std::string& was, const std::string& now) {
+  if (was == now) return true;
+  if (key == "map" && !was.empty() &&
+      std::all_of(was.begin(), was.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const std::size_t count = now.empty() ? 0 : 1 + static_cast<std::size_t>(std::count(now.begin(), now.end(), ','));
+    return was == std::to_string(count);
+  }
+  return false;
+}
+
+// Pairs of (key, recorded value, today's value) that differ; a key an older journal lacks
+// differs only when today's value is not the default (empty).
+std::vector<std::tuple<std::string, std::string, std::string>> settings_changes(
+    std::string_view before, std::string_view now) {
+  const settings_fields a = settings_split(before);
+  std::vector<std::tuple<std::string, std::string, std::string>> out;
+  for (const auto& [key, v] : settings_split(now)) {
+    const auto it = std::find_if(a.begin(), a.end(), [&](const auto& kv) { return kv.first == key; });
+    const std::string was = it == a.end() ? std::string() : it->second;
+    if (!settings_same(key, was, v)) out.emplace_back(key, was, v);
+  }
+  return out;
 }
 
 // What differs between two settings_text() strings, by the flags that set them: "--drop:
 // placeholder,disposable then role" (the journal keeps the text, so its form stays as it is).
 std::string settings_difference(std::string_view before, std::string_view now) {
-  const auto fields = [](std::string_view text) {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (std::size_t at = 0; at < text.size();) {
-      std::size_t end = text.find(' ', at);
-      if (end == std::string_view::npos) end = text.size();
-      const std::string_view kv = text.substr(at, end - at);
-      const std::size_t eq = kv.find('=');
-      if (eq != std::string_view::npos) out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-      at = end + 1;
-    }
-    return out;
-  };
   const auto flag_of = [](const std::string& key) -> std::string_view {
     if (key == "block") return "--ignore-global-block-list";
     if (key == "unsub") return "--ignore-unsubscribe-list";
@@ -100,8 +173,9 @@ std::string settings_difference(std::string_view before, std::string_view now) {
     if (key == "drop") return "--drop/--keep";
     if (key == "fold") return "--fold-provider-aliases";
     if (key == "lists") return "--block-list|--unsubscribed|--existing";
-    if (key == "map") return "--map (how many)";
+    if (key == "map") return "--map";
     if (key == "custom") return "--no-custom-fields";
+    if (key == "only") return "--custom-field";
     return "return_lead_ids";
   };
   const auto shown = [](const std::string& key, std::string v) {
@@ -109,17 +183,32 @@ std::string settings_difference(std::string_view before, std::string_view now) {
       unsigned bits = 0;
       std::from_chars(v.data(), v.data() + v.size(), bits);
       v = flag_names(static_cast<std::uint8_t>(bits));
+    } else if (key == "map" && !v.empty() &&
+               std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      v += " override(s)";
+    } else if (key == "map" || key == "only") {
+      std::string list;
+      for (std::size_t at = 0; at < v.size();) {
+        std::size_t end = v.find(',', at);
+        if (end == std::string::npos) end = v.size();
+        std::string item = settings_value_shown(std::string_view(v).substr(at, end - at));
+        if (key == "map") {
+          const std::size_t colon = item.find(':');
+          if (colon != std::string::npos) item = item.substr(0, colon) + "=" + item.substr(colon + 1);
+        }
+        list += fmt::format("{}'{}'", list.empty() ? "" : ", ", item);
+        at = end + 1;
+      }
+      v = list;
+    } else {
+      v = settings_value_shown(v);
     }
     return v.empty() ? std::string("(none)") : v;
   };
-  const auto a = fields(before);
-  const auto b = fields(now);
   std::string out;
-  for (const auto& [key, v] : a) {
-    const auto it = std::find_if(b.begin(), b.end(), [&](const auto& kv) { return kv.first == key; });
-    if (it == b.end() || it->second == v) continue;
+  for (const auto& [key, was, now_v] : settings_changes(before, now)) {
     out += fmt::format("{}{}: {} then, {} now", out.empty() ? "" : "; ", flag_of(key),
-                       shown(key, v), shown(key, it->second));
+                       shown(key, was), shown(key, now_v));
   }
   return out.empty() ? fmt::format("'{}' then, '{}' now", before, now) : out;
 }
@@ -456,7 +545,7 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
                                          path, was.base_url, was.campaign_id, id.base_url,
                                          id.campaign_id));
   }
-  if (was.settings != id.settings) {
+  if (!settings_changes(was.settings, id.settings).empty()) {
     throw std::runtime_error(fmt::format(
         "the import settings differ from the interrupted run's: {}; resume with the same flags",
         settings_difference(was.settings, id.settings)));
