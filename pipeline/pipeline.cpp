@@ -180,6 +180,7 @@ struct cpu_pipeline::impl {
   // The sink reads a clean row's cells itself, and no row can have more custom fields than the
   // API takes (which map() would count): such rows are not mapped.
   bool cells_only = false;
+  bool stopped = false;             // run() ended at a stop request
   std::uint64_t non_utf8_rows = 0;  // rows whose text is not UTF-8, email cell or other
   // Rows spanning long_span_lines lines or more (a quoted cell holding that many line breaks):
   // how many, and the first one's lines and error. A stray quote makes one such row of the rows
@@ -315,6 +316,8 @@ std::string cpu_pipeline::closing() const {
   for (const auto& w : impl_->run_warnings) out += fmt::format("leadpipe: warning: {}\n", w);
   return out;
 }
+
+bool cpu_pipeline::stopped() const noexcept { return impl_->stopped; }
 
 std::string cpu_pipeline::banner() const {
   const byte_source& src = impl_->reader.source();
@@ -556,8 +559,28 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
   bool stopped = false;
 
   bool reserved = false;
+  std::uint64_t last_line = 0;  // the last line of the last row handled
   while (!stopped) {
-    const std::size_t n = s.reader.next_batch(s.batch);
+    std::size_t n = 0;
+    try {
+      n = s.reader.next_batch(s.batch);
+    } catch (const source_error& e) {
+      // A stop request while the input held back its next bytes: as one at a row boundary.
+      if (e.code() == source_errc::stopped) {
+        stopped = true;
+        bytes_read = s.reader.bytes();
+        break;
+      }
+      // The input cannot be read on (bytes not valid in its encoding, a truncated gzip): the
+      // rows before are handled, and the message says where the rest begins.
+      s.progress.clear();
+      rep.add_bytes(s.reader.bytes());
+      throw source_error(
+          e.code(), last_line == 0 ? fmt::format("{}; no row after the header was read", e.what())
+                                   : fmt::format("{}; rows up to line {} were read and have "
+                                                 "their outcomes, the rest were not read",
+                                                 e.what(), last_line));
+    }
     if (n == 0) break;
     if (!reserved && s.reader.records() >= dedup_sample) {
       s.reserve_dedup(s.batch[n - 1]);
@@ -572,6 +595,7 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
         bytes_read = rec.offset;
         break;
       }
+      last_line = rec.end_line;
       if (++since_progress == 65536) {
         since_progress = 0;
         const auto& src = s.reader.source();
@@ -621,6 +645,7 @@ void cpu_pipeline::run(lead_sink& sink, outcome_sink& outcomes, report& rep,
       outcomes.row_finished(rec.line);
     }
   }
+  s.stopped = stopped;
   if (!stopped) bytes_read = s.reader.bytes();
   s.progress.clear();
   rep.add_bytes(bytes_read);

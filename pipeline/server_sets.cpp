@@ -166,7 +166,7 @@ list_stats load_list(const std::string& path, const email_validator& validator, 
   const auto add = [&](std::string_view entry, std::uint64_t line) {
     // A list written by leadpipe (`block list`, `leads export`) or opened in a spreadsheet
     // guards entries such as "=eq@x.io" with a quote; the address is what follows.
-    entry = unguard_cell(ascii::trim_blanks(entry));
+    entry = unguard_cell(utf8::trim_space(entry));
     if (entry.empty() || entry.front() == '#') return;
     ++st.lines;
     // "@rival.io" is how suppression lists (and `block add`) write a whole domain.

@@ -3,6 +3,7 @@
 #include "leadpipe/source.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,8 +44,14 @@ std::string errno_text(int e) {
 // The bottom of the chain: bytes as stored, counted and hashed as they pass.
 class raw_stage final : public sd::stage {
  public:
-  raw_stage(const std::string& name, int fd, bool owns_fd, std::size_t max_chunk)
-      : name_(name), fd_(fd), owns_fd_(owns_fd), max_chunk_(max_chunk), hash_(new_state()) {}
+  raw_stage(const std::string& name, int fd, bool owns_fd, std::size_t max_chunk,
+            const std::atomic<bool>* stop)
+      : name_(name),
+        fd_(fd),
+        owns_fd_(owns_fd),
+        max_chunk_(max_chunk),
+        stop_(stop),
+        hash_(new_state()) {}
   raw_stage(const std::string& name, std::string_view data, std::size_t max_chunk)
       : name_(name), memory_(data), max_chunk_(max_chunk), hash_(new_state()) {}
   raw_stage(const raw_stage&) = delete;
@@ -104,12 +111,28 @@ class raw_stage final : public sd::stage {
   }
 
   std::size_t read_fd(char* out, std::size_t n) {
+    if (stop_ != nullptr && !watched_) wait_readable();
     for (;;) {
       const ssize_t r = ::read(fd_, out, n);
       if (r == 0 && watched_ && !checked_end_) check_end();
       if (r >= 0) return static_cast<std::size_t>(r);
       if (errno != EINTR)
         sd::fail(source_errc::read_failed, name_, "read failed: " + errno_text(errno));
+    }
+  }
+
+  // A pipe or terminal may hold back its next bytes for ever (a stalled producer): the wait is
+  // cut into 200 ms polls so that a stop request is seen. A signal may land on another thread
+  // and leave this one's read blocked, so EINTR alone would not do.
+  void wait_readable() {
+    pollfd p{fd_, POLLIN, 0};
+    for (;;) {
+      if (stop_->load(std::memory_order_relaxed)) {
+        sd::fail(source_errc::stopped, name_, "stopped by a signal while waiting for input");
+      }
+      const int r = ::poll(&p, 1, 200);
+      if (r > 0) return;  // readable, at its end, or in error: read(2) says which
+      if (r < 0 && errno != EINTR) return;
     }
   }
 
@@ -137,6 +160,7 @@ class raw_stage final : public sd::stage {
   std::string_view memory_;
   std::size_t memory_pos_ = 0;
   std::size_t max_chunk_;
+  const std::atomic<bool>* stop_ = nullptr;
   XXH3_state_t* hash_;
   std::uint64_t consumed_ = 0;
 };
@@ -204,7 +228,8 @@ constexpr std::size_t sniff_bytes = std::size_t{1} << 20;
 // --encoding auto without a byte-order mark. Text whose bytes at odd (even) positions are mostly
 // NUL is UTF-16LE (BE) without a mark; text that is valid UTF-8, allowing a sequence cut by the
 // end of the window, is UTF-8; anything else is windows-1252, which is what Windows
-// spreadsheets write, or Mac Roman when lines end with a lone CR (Excel's "CSV (Macintosh)").
+// spreadsheets write, or Mac Roman (Excel's "CSV (Macintosh)"), told apart by their letters, or
+// when those do not tell, by the line endings (Mac Roman when lines end with a lone CR).
 bom sniff_encoding(std::string_view s, bool whole) {
   std::size_t nul_even = 0;
   std::size_t nul_odd = 0;
@@ -217,6 +242,33 @@ bom sniff_encoding(std::string_view s, bool whole) {
   }
   for (std::size_t cut = 0; cut <= (whole ? 0U : std::min<std::size_t>(3, s.size())); ++cut) {
     if (utf8::is_valid(s.substr(0, s.size() - cut))) return {};
+  }
+  // Between the two 8-bit encodings the letters decide: an accented letter inside a word that
+  // goes on in lower case is lower case itself, and the two encodings put their lower-case
+  // letters at different bytes (windows-1252 mostly at E0-FF, Mac Roman at 87-9F). The line
+  // endings decide a tie.
+  std::size_t cp1252_letters = 0;
+  std::size_t mac_letters = 0;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80 || s[i - 1] < 'a' || s[i - 1] > 'z') continue;
+    const bool cp1252_lower =
+        c == 0x9A || c == 0x9C || c == 0x9E || c == 0xDF || (c >= 0xE0 && c != 0xF7);
+    // Not counted for Mac Roman: windows-1252's apostrophe (92: "don't", "O'Neil", which Mac
+    // Roman reads as an i with acute), and its closing quote, ellipsis, trade mark and
+    // guillemet (94 85 99 9B) where no letter follows.
+    const bool next_lower = i + 1 < s.size() && s[i + 1] >= 'a' && s[i + 1] <= 'z';
+    const bool cp1252_closing =
+        c == 0x92 || (!next_lower && (c == 0x85 || c == 0x94 || c == 0x99 || c == 0x9B));
+    const bool mac_lower = ((c >= 0x87 && c <= 0x9F) || c == 0xA7 || c == 0xBE || c == 0xBF ||
+                            c == 0xCF || c == 0xD8 || c == 0xDE || c == 0xDF || c == 0xF5) &&
+                           !cp1252_closing;
+    cp1252_letters += cp1252_lower ? 1 : 0;
+    mac_letters += mac_lower ? 1 : 0;
+  }
+  if (cp1252_letters != mac_letters) {
+    return cp1252_letters > mac_letters ? bom{0, "windows-1252", "windows-1252"}
+                                        : bom{0, "macintosh", "macintosh"};
   }
   const std::size_t brk = s.find_first_of("\r\n");
   if (brk != std::string_view::npos && s[brk] == '\r') {
@@ -292,12 +344,13 @@ byte_source byte_source::open(std::string_view path, const source_options& optio
   int fd = STDIN_FILENO;
   if (path == "-") {
     p->name = "<stdin>";
-    p->raw = std::make_unique<raw_stage>(p->name, fd, false, options.max_chunk);
+    p->raw = std::make_unique<raw_stage>(p->name, fd, false, options.max_chunk, options.stop);
   } else {
     p->name = std::string(path);
     fd = ::open(p->name.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) sd::fail(source_errc::open_failed, p->name, "cannot open: " + errno_text(errno));
-    p->raw = std::make_unique<raw_stage>(p->name, fd, true, options.max_chunk);  // owns fd now
+    p->raw = std::make_unique<raw_stage>(p->name, fd, true, options.max_chunk,
+                                         options.stop);  // owns fd now
   }
   struct stat st {};
   if (::fstat(fd, &st) == 0) {

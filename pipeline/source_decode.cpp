@@ -53,6 +53,12 @@ class decode_stage final : public stage {
   }
 
   std::size_t read(char* out, std::size_t n) override {
+    if (!pending_.empty()) {
+      char* target = out;
+      flush_pivot(target, out + n);
+      if (target != out) return static_cast<std::size_t>(target - out);
+      fail(source_errc::undecodable_input, name_, pending_);
+    }
     if (flushed_) return 0;
     char* target = out;
     while (target == out) {
@@ -63,7 +69,14 @@ class decode_stage final : public stage {
                      in_eof_ ? 1 : 0, &err);
       reset_ = false;
       if (err == U_BUFFER_OVERFLOW_ERROR) break;  // `out` is full; ICU keeps the overflow
-      if (U_FAILURE(err)) report(err);
+      if (U_FAILURE(err)) {
+        // What was decoded before the bad bytes is handed out first (its rows are read and
+        // get their outcomes); the next read reports them.
+        pending_ = problem(err);
+        flush_pivot(target, out + n);
+        if (target != out) break;
+        fail(source_errc::undecodable_input, name_, pending_);
+      }
       if (in_eof_) {
         flushed_ = true;
         break;
@@ -81,7 +94,16 @@ class decode_stage final : public stage {
     if (got == 0) in_eof_ = true;
   }
 
-  [[noreturn]] void report(UErrorCode err) {
+  // ICU stops at bad bytes with the text before them still in the pivot: it is written out
+  // (as far as `end` allows) before the problem is reported.
+  void flush_pivot(char*& target, char* end) {
+    UErrorCode err = U_ZERO_ERROR;
+    const UChar* pivot = pivot_source_;
+    ucnv_fromUnicode(to_utf8_.get(), &target, end, &pivot, pivot_target_, nullptr, 0, &err);
+    pivot_source_ = pivot_.data() + (pivot - pivot_.data());
+  }
+
+  [[nodiscard]] std::string problem(UErrorCode err) const {
     std::array<char, 32> bad{};
     auto bad_len = static_cast<std::int8_t>(bad.size());
     UErrorCode e2 = U_ZERO_ERROR;
@@ -95,13 +117,12 @@ class decode_stage final : public stage {
       hex += fmt::format("{}{:02x}", i == 0 ? "" : " ", static_cast<unsigned char>(bad[i]));
     }
     if (err == U_TRUNCATED_CHAR_FOUND) {
-      fail(source_errc::undecodable_input, name_,
-           fmt::format("input ends inside a {} character (bytes {} at byte {})", label_, hex, at));
+      return fmt::format("input ends inside a {} character (bytes {} at byte {})", label_, hex, at);
     }
-    fail(source_errc::undecodable_input, name_,
-         fmt::format("bytes not valid in {} at byte {} ({}); is the file in another "
-                     "encoding? (--encoding)",
-                     label_, at, hex));
+    return fmt::format(
+        "bytes not valid in {} at byte {} ({}); is the file in another "
+        "encoding? (--encoding)",
+        label_, at, hex);
   }
 
   stage& up_;
@@ -116,6 +137,7 @@ class decode_stage final : public stage {
   std::size_t fed_;  // bytes of the undecoded stream before in_[0]
   bool in_eof_ = false;
   bool flushed_ = false;
+  std::string pending_;  // the decoding problem the next read reports
   UBool reset_ = true;
   std::array<UChar, pivot_units> pivot_{};
   UChar* pivot_source_ = pivot_.data();
@@ -153,6 +175,24 @@ std::string canonical_encoding(std::string_view encoding, const std::string& nam
 }
 
 bool is_utf8(std::string_view canonical) { return canonical == "UTF-8"; }
+
+}  // namespace leadpipe::source_detail
+
+namespace leadpipe {
+
+bool encoding_known(std::string_view encoding) {
+  if (encoding.empty() || encoding == "auto") return true;
+  try {
+    (void)source_detail::canonical_encoding(encoding, "--encoding");
+    return true;
+  } catch (const source_error&) {
+    return false;
+  }
+}
+
+}  // namespace leadpipe
+
+namespace leadpipe::source_detail {
 
 std::unique_ptr<stage> make_decoder(stage& upstream, const std::string& name,
                                     const std::string& canonical, const std::string& label,

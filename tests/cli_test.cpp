@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -98,4 +101,105 @@ TEST_CASE("--out belongs to validate: import and check-template refuse it") {
   CHECK(imp.err.find("--out") != std::string::npos);
   CHECK(s.run("check-template t.txt leads.csv --out x.csv").rc == 2);
   CHECK_FALSE(fs::exists(s.file("x.csv")));
+}
+
+// A nightly job reads the outcome files beside the report: a run that fails before its first
+// row must not leave an earlier run's rows in them.
+TEST_CASE("validate: a run that fails on its input leaves outcome files of just their headers") {
+  const scratch s;
+  s.write("good.csv", "Email\nold1@acme.io\nbad\n");
+  s.write("dup.csv", "Email,Title,Title\na@acme.io,x,y\n");
+  CHECK(s.run("validate good.csv --outcomes o.csv --rejects r.csv --report rep.json").rc == 0);
+  CHECK(s.read("o.csv").find("old1@acme.io") != std::string::npos);
+  for (const char* input : {"dup.csv", "missing.csv"}) {
+    CAPTURE(input);
+    const run_result r = s.run(std::string("validate ") + input +
+                               " --outcomes o.csv --rejects r.csv --report rep.json");
+    CHECK(r.rc == 3);
+    CHECK(s.read("o.csv") == "line,email,outcome,reason,detail,flags,by,batch\n");
+    CHECK(s.read("r.csv") == "line,offset,outcome,reason,detail,raw\n");
+    // The report has the settings of every validate report.
+    CHECK(s.read("rep.json").find(R"("drop":"placeholder,disposable")") != std::string::npos);
+  }
+}
+
+TEST_CASE("an unknown --encoding is a usage error: exit 2, no report") {
+  const scratch s;
+  s.write("leads.csv", "Email\na@acme.io\n");
+  const run_result r = s.run("validate leads.csv --encoding klingon --report rep.json");
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("unknown encoding 'klingon'") != std::string::npos);
+  CHECK_FALSE(fs::exists(s.file("rep.json")));
+  CHECK(s.run("validate leads.csv --encoding latin1").rc == 0);
+}
+
+// Bytes that are not valid in the named encoding stop the run: the rows before them have their
+// outcomes, and the message says up to which line.
+TEST_CASE("validate: an input that cannot be decoded further names the last line read") {
+  const scratch s;
+  std::string text = "Email\n";
+  for (int i = 0; i < 3000; ++i) text += "u" + std::to_string(i) + "@acme.io\n";
+  text += "bad\xE9@acme.io\n";
+  s.write("a.csv", text);
+  const run_result r =
+      s.run("validate a.csv --encoding us-ascii --outcomes o.csv --report rep.json");
+  CHECK(r.rc == 3);
+  CHECK(r.err.find("rows up to line 3001 were read and have their outcomes") != std::string::npos);
+  const std::string o = s.read("o.csv");
+  CHECK(o.find("\n3001,u2999@acme.io,accepted") != std::string::npos);
+  CHECK(s.read("rep.json").find(R"("rows_read":3000)") != std::string::npos);
+}
+
+// SIGTERM (a nightly job's timeout) stops validate at a row boundary, even while its input
+// pipe is silent: exit 1, a report that says so, and the rows read before it in the outputs.
+TEST_CASE("validate: a signal stops it while its input pipe is silent") {
+  const scratch s;
+  s.write("run.sh",
+          "mkfifo in.fifo\n"
+          "( printf 'Email\\na@acme.io\\nb@acme.io\\n'; sleep 20 ) > in.fifo &\n"
+          "timeout --preserve-status -s TERM 1.5 " LEADPIPE_BINARY_DIR
+          "/pipeline/cli/leadpipe validate in.fifo --outcomes o.csv --report rep.json "
+          ">out.txt 2>err.txt\n"
+          "echo $? > rc.txt\n"
+          "kill %1\n");
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(std::system(("cd '" + s.file("") + "' && bash run.sh").c_str()) == 0);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  CHECK(s.read("rc.txt") == "1\n");
+  CHECK(s.read("o.csv").find("3,b@acme.io,accepted") != std::string::npos);
+  const std::string rep = s.read("rep.json");
+  CHECK(rep.find("stopped by a signal") != std::string::npos);
+  CHECK(rep.find(R"("exit_code":1)") != std::string::npos);
+  CHECK(rep.find(R"("rows_read":2)") != std::string::npos);
+}
+
+// Every check-template report has the same shape, whether or not the run could start.
+TEST_CASE("check-template: a run that cannot start writes a report of the usual shape") {
+  const scratch s;
+  s.write("t.txt", "Hi {{first_name}}\n");
+  const run_result r = s.run("check-template t.txt missing.csv --report rep.json");
+  CHECK(r.rc == 3);
+  const std::string rep = s.read("rep.json");
+  CHECK(rep.find(R"("template":{"path":"t.txt","leads":0,"variables":[],"syntax_problems":[]})") !=
+        std::string::npos);
+  CHECK(rep.find(R"("mapping":{"fields":{"email":null)") != std::string::npos);
+  CHECK(rep.find(R"("fold_provider_aliases":"false")") != std::string::npos);
+  CHECK(rep.find(R"("exit_code":3)") != std::string::npos);
+}
+
+// block add's report has its network figures and block_add section even when its input
+// cannot be read, and its outcomes file is this run's (just the header).
+TEST_CASE("block add: a missing input gives a report of the usual shape") {
+  const scratch s;
+  s.write("o.csv", "old rows\n");
+  s.write("key.txt", "sim-key\n");
+  const run_result r = s.run(
+      "block add missing.csv --base-url http://127.0.0.1:9/api/v1 --api-key-file key.txt "
+      "--outcomes o.csv --report rep.json");
+  CHECK(r.rc == 3);
+  CHECK(s.read("o.csv") == "line,entry,outcome,reason,detail\n");
+  const std::string rep = s.read("rep.json");
+  CHECK(rep.find(R"("network":{)") != std::string::npos);
+  CHECK(rep.find(R"("block_add":{"client_id":null,"entries":0,"added":0)") != std::string::npos);
+  CHECK(rep.find("missing.csv: cannot open") != std::string::npos);
 }

@@ -360,3 +360,21 @@ TEST_CASE("a running job, an unwritable output, the key file as output: refused 
   CHECK(report.find("\"cache\":\"") != std::string::npos);
   CHECK(report.find("\"network\":{") != std::string::npos);
 }
+
+// `leadpipe sync` stopped by a signal ends as an import stopped in its sync does: exit 1 (not
+// the fatal 3), with a report saying why.
+TEST_CASE("sync stopped by SIGTERM exits 1 with its report") {
+  live_sim s(sim::default_config());
+  s.faults({"list_leads:latency=3s..4s", "block_list:latency=3s..4s"});
+  const pid_t pid =
+      spawn({LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe", "sync", "--campaign", "1", "--base-url",
+             s.url(), "--ca-file", s.ca_file(), "--cache-dir", s.file("cache"), "--rate-limit",
+             "none", "--no-progress", "--report", s.file("sync.json")});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  ::kill(pid, SIGTERM);
+  CHECK(exit_code_of(pid) == 1);
+  std::ifstream in(s.file("sync.json"));
+  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(report.find(R"("exit_code":1)") != std::string::npos);
+  CHECK(report.find("stopped by a signal") != std::string::npos);
+}

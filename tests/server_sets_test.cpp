@@ -237,6 +237,16 @@ TEST_CASE("a block list reads its email and domain columns, and @domain entries"
     CHECK(own.contains(fingerprint_of(r.key)));
   }
   CHECK(own_domains.contains(fingerprint_of("rival.io")));
+  // Unicode white space around an entry (a no-break space pasted from a web page) is trimmed,
+  // as policy stage 1.1 trims it around an address.
+  std::ofstream(path) << "\xC2\xA0nbsp.io\n\xC2\xA0nb@acme.io\xE2\x80\x83\n";
+  key_set pasted;
+  key_set pasted_domains;
+  const list_stats nb = load_list(path.string(), v, pasted, &pasted_domains);
+  CHECK(nb.invalid == 0);
+  CHECK(pasted_domains.contains(fingerprint_of("nbsp.io")));
+  v.identity("nb@acme.io", r);
+  CHECK(pasted.contains(fingerprint_of(r.key)));
   fs::remove(path);
 }
 

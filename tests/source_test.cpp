@@ -1,9 +1,12 @@
 #include "leadpipe/source.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -238,6 +241,54 @@ TEST_CASE("--encoding auto tells UTF-8, windows-1252 and UTF-16 without a mark a
   CHECK(decode(late, 7, "auto") == late);
 }
 
+TEST_CASE("--encoding auto tells windows-1252 from Mac Roman by their lower-case letters") {
+  const auto chosen = [](const std::string& raw) {
+    return byte_source::from_memory(raw, "a.csv", {.encoding = "auto", .max_chunk = 0}).encoding();
+  };
+  // windows-1252 with lone CRs (a Windows file through a classic Mac tool): its letters win
+  // over the line endings, and its closing quote after a letter counts for neither.
+  CHECK(chosen("email,name\rbo@x.io,Caf\xE9 \x96 \x93x\x94 \x80\r") == "windows-1252");
+  // Mac Roman with LF endings: "Café", "Müller".
+  CHECK(chosen("email,name\nbo@x.io,Caf\x8E M\x9Fller\n") == "macintosh");
+  // The apostrophe of "don't" is windows-1252's, not Mac Roman's i with acute.
+  CHECK(chosen("email,note\nbo@x.io,don\x92t\n") == "windows-1252");
+  // No letter decides: the line endings do.
+  CHECK(chosen("email,name\rbo@x.io,\x93x\r") == "macintosh");
+  CHECK(chosen("email,name\nbo@x.io,\x93x\n") == "windows-1252");
+}
+
+TEST_CASE("a read of a pipe that waits for input ends at a stop request") {
+  const std::string fifo =
+      (std::filesystem::temp_directory_path() / fmt::format("leadpipe-stop-{}", ::getpid()))
+          .string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    const std::string_view text = "email\nann@x.io\n";
+    CHECK(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop.store(true);  // the pipe stays open and silent: only the stop ends the read
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    ::close(fd);
+  });
+  auto src = byte_source::open(fifo, {.encoding = "", .max_chunk = 0, .stop = &stop});
+  std::array<char, 64> buf{};
+  std::string got;
+  while (got.size() < 15) {
+    const std::size_t n = src.read(buf.data(), buf.size());
+    REQUIRE(n != 0);
+    got.append(buf.data(), n);
+  }
+  CHECK(got == "email\nann@x.io\n");
+  const auto started = std::chrono::steady_clock::now();
+  const auto e = expect_source_error([&] { (void)src.read(buf.data(), buf.size()); });
+  CHECK(e.code() == source_errc::stopped);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(650));
+  writer.join();
+  std::filesystem::remove(fifo);
+}
+
 TEST_CASE("a byte-order mark wins over the named encoding") {
   CHECK(decode(utf16("zoë", true), 0, "windows-1252") == "zoë");
   CHECK(decode("\xEF\xBB\xBFzo\xC3\xAB", 0, "latin1") == "zoë");
@@ -269,6 +320,21 @@ TEST_CASE("bytes that are not valid in the encoding are undecodable_input") {
     const auto e = expect_source_error([] { decode("abc\xE9z", 0, "us-ascii"); });
     CHECK(e.code() == source_errc::undecodable_input);
     CHECK(std::string_view(e.what()).find("at byte 3 (e9)") != std::string_view::npos);
+  }
+  SUBCASE("the text before the bad bytes is read first, the error comes with the next read") {
+    std::string raw(20'000, 'a');
+    raw += "\xE9z";
+    auto src = byte_source::from_memory(raw, "mem.csv", {.encoding = "us-ascii", .max_chunk = 0});
+    std::string got(30'000, '\0');
+    std::size_t n = 0;
+    while (n < 20'000) {
+      const std::size_t k = src.read(got.data() + n, got.size() - n);
+      REQUIRE(k != 0);
+      n += k;
+    }
+    CHECK(n == 20'000);
+    const auto e = expect_source_error([&] { (void)src.read(got.data(), got.size()); });
+    CHECK(std::string_view(e.what()).find("at byte 20000 (e9)") != std::string_view::npos);
   }
 }
 

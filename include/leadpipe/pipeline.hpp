@@ -125,6 +125,8 @@ class cpu_pipeline {
   /// What a command prints when the input is open: the column mapping, the encoding when it is
   /// not UTF-8 (and how it was chosen), and the warnings opening the input added to the report.
   [[nodiscard]] std::string banner() const;
+  /// Whether run() ended at a stop request, before the end of the input.
+  [[nodiscard]] bool stopped() const noexcept;
   /// What a command prints when run() is over: the warnings it added to the report (rows that
   /// were not UTF-8, with the --encoding to try), one "leadpipe: warning:" line each.
   [[nodiscard]] std::string closing() const;

@@ -3,6 +3,7 @@
 // buffer into a stream of UTF-8 bytes: gzip is undone, a byte-order mark is removed, UTF-16/32
 // and legacy encodings are converted with ICU. Memory stays bounded whatever the input size.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,7 @@ enum class source_errc {
   truncated_gzip,     ///< the input ends inside a gzip member
   unknown_encoding,   ///< the encoding name is not known to ICU
   undecodable_input,  ///< bytes that are not valid in the input's encoding
+  stopped,            ///< source_options::stop turned true while a read waited for input
 };
 
 /// Thrown by byte_source (and so by csv_reader, which reads through it) when the input as a whole
@@ -50,7 +52,16 @@ struct source_options {
   /// Upper bound on the bytes one read() returns and on each read of the underlying file;
   /// 0 means no bound. Tests set 1 or odd sizes to exercise every split point.
   std::size_t max_chunk = 0;
+  /// A stop request (a signal): while a read of a pipe, terminal or socket waits for input, this
+  /// is looked at every 200 ms, and once true the read throws source_error(stopped). Reads of
+  /// regular files never wait, so they are not interrupted. Null: reads wait as long as it takes.
+  const std::atomic<bool>* stop = nullptr;
 };
+
+/// Whether `encoding` names an encoding --encoding accepts: "auto", or a name ICU knows (the
+/// latin1 family counts as windows-1252). Lets the command line refuse a wrong name as a usage
+/// error before anything runs.
+[[nodiscard]] bool encoding_known(std::string_view encoding);
 
 /// A readable input: file, standard input or memory, with gzip (detected by the magic bytes
 /// 1f 8b, multi-member files included) and encoding handled. It also tracks, for the report and

@@ -78,7 +78,7 @@ std::vector<entry_row> read_entries(const std::string& path, const email_validat
     entry_row e;
     e.line = line;
     // `block list` (like every CSV leadpipe writes) guards "=eq@x.io" as "'=eq@x.io".
-    e.raw = std::string(unguard_cell(ascii::trim_blanks(cell)));
+    e.raw = std::string(unguard_cell(utf8::trim_space(cell)));
     if (!error.empty()) {
       e.malformed = true;
       e.value = std::string(error);
@@ -189,6 +189,14 @@ outcome_tally report_rows(const block_args& a, const std::vector<entry_row>& row
   return tally;
 }
 
+// The report's block_add section.
+std::string add_section(std::optional<std::int64_t> client, std::size_t entries,
+                        const outcome_tally& tally, std::uint64_t requests, std::uint64_t splits) {
+  return fmt::format(R"({{"client_id":{},"entries":{},{},"requests":{},"splits":{}}})",
+                     client ? fmt::format("{}", *client) : "null", entries, tally.json_members(),
+                     requests, splits);
+}
+
 int run_add(const block_args& a, const std::atomic<bool>& stop) {
   const net::api_options api = to_api_options(a.api);
   const std::optional<std::int64_t> client = client_of(a.client_opt_add, a.client_id);
@@ -198,14 +206,14 @@ int run_add(const block_args& a, const std::atomic<bool>& stop) {
   std::vector<entry_row> rows;
   try {
     rows = read_entries(a.input, validator, rep.input);
-  } catch (const std::exception&) {
-    // The outcomes file of a run that read nothing: its header, so that it is this run's.
-    if (!a.add_outcomes.empty()) {
-      output_file out(a.add_outcomes, a.add_outcomes != "-");
-      out.write("line,entry,outcome,reason,detail\n");
-      out.close();
-    }
-    throw;
+  } catch (const std::exception& e) {
+    // A run that read nothing: an outcomes file of just its header, so that it is this run's,
+    // and a report of the shape of every block add report, with nothing sent.
+    problem_lines none;
+    rep.network = network_stats{};
+    rep.sections["block_add"] = add_section(client, 0, report_rows(a, {}, {}, none), 0, 0);
+    write_failed_report(a.outputs.report, rep, e.what(), exit_fatal);
+    throw reported_error(e.what());
   }
   std::vector<std::string_view> send;
   for (auto& e : rows) {
@@ -248,10 +256,7 @@ int run_add(const block_args& a, const std::atomic<bool>& stop) {
   if (rc == exit_ok && tally.get("added") + tally.get("duplicate") != rows.size()) {
     rc = exit_not_imported;
   }
-  std::string section =
-      fmt::format(R"({{"client_id":{},"entries":{},{},"requests":{},"splits":{}}})",
-                  client ? fmt::format("{}", *client) : "null", rows.size(), tally.json_members(),
-                  requests, sum.splits);
+  std::string section = add_section(client, rows.size(), tally, requests, sum.splits);
   return finish_run(
       rep, &session, rc, "block_add", std::move(section), a.outputs.report,
       fmt::format("leadpipe: block add ({}): {} entries, {} requests: {}\n{}", client_text(client),

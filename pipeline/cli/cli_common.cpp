@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "leadpipe/output_file.hpp"
+#include "leadpipe/source.hpp"
 
 namespace leadpipe::cli {
 
@@ -26,6 +27,15 @@ void add_cpu_flags(CLI::App& cmd, cpu_flags& f, bool with_out) {
                  "input encoding when not UTF-8, e.g. windows-1252, latin1, utf-16le, or auto "
                  "(UTF-8, UTF-16, windows-1252 or Mac Roman, judged from the first MiB); a "
                  "byte-order mark is detected without it")
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            return encoding_known(v) ? std::string()
+                                     : fmt::format(
+                                           "unknown encoding '{}' (try utf-8, "
+                                           "windows-1252, latin1, utf-16le or auto)",
+                                           v);
+          },
+          "ENCODING"))
       ->group(in);
   cmd.add_option("--max-record-bytes", f.max_record_bytes,
                  "longest record accepted; longer ones are rejected as record_too_long")

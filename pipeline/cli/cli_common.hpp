@@ -3,6 +3,7 @@
 // takes (input, mapping, policy, lists, outputs), exit codes, and the error-to-exit mapping.
 
 #include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -90,12 +91,21 @@ void write_failed_report(const std::string& path, report& rep, std::string_view 
 /// error (a file that cannot be read or written, a header it cannot use), a report of `command`
 /// with `input`, exit 3 and the error as stop_reason is written to `report_path` (when given)
 /// before the exception goes on: a nightly job finds a report after every exit 3.
+/// An error whose report the command has written already, knowing more than
+/// reporting_failure() would (its sections, its settings): passed on as it is.
+class reported_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 template <class Body>
 int reporting_failure(std::string_view command, const std::string& report_path,
                       const std::string& input, Body&& body) {
   try {
     return body();
   } catch (const CLI::ParseError&) {
+    throw;
+  } catch (const reported_error&) {
     throw;
   } catch (const std::exception& e) {
     if (!report_path.empty()) {

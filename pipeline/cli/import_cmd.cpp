@@ -70,6 +70,7 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
                const std::atomic<bool>& abandon) {
   net::import_options o;
   o.cpu = to_options(a.flags, a.api.api_key_file);
+  o.cpu.source.stop = &stop;  // a stalled input pipe does not hold a stop request back
   // Flags that cannot go together are usage errors (exit 2), found before anything starts.
   if (a.resume && a.no_journal)
     throw CLI::ValidationError("--resume", "cannot go with --no-journal");

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   }
   install_signal_handlers();
   try {
-    if (validate.cmd->parsed()) return run_validate(validate);
+    if (validate.cmd->parsed()) return run_validate(validate, g_stop);
     if (import.cmd->parsed()) return run_import(import, g_stop, g_abandon);
     if (sync.cmd->parsed()) {
       return reporting_failure("sync", sync.report, {}, [&] { return run_sync(sync, g_stop); });
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     if (leads.cmd->parsed()) return run_leads(leads, g_stop);
     if (tmpl.cmd->parsed()) {
       return reporting_failure("check-template", tmpl.flags.report, tmpl.flags.input,
-                               [&] { return run_check_template(tmpl); });
+                               [&] { return run_check_template(tmpl, g_stop); });
     }
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), exit_usage);

@@ -50,7 +50,8 @@ int run_sync(const sync_args& a, const std::atomic<bool>& stop) {
     net::describe_cache(cache, needs, out, rep);
   } catch (const net::api_error& e) {
     rep.stop_reason = e.what();
-    rc = exit_fatal;
+    // A signal stops it as it stops an import (exit 1); the cache keeps what it had.
+    rc = stop.load() ? exit_not_imported : exit_fatal;
   }
   rep.stop_clock();
   rep.network = session.stats();

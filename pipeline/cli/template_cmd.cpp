@@ -65,13 +65,10 @@ void add_check_template(CLI::App& app, template_args& a) {
   a.cmd = cmd;
 }
 
-int run_check_template(const template_args& a) {
-  // The listing of variables goes to standard output: no output may share it.
-  const std::string listing = "-";
-  check_paths({{"the template", &a.template_path}}, {{"the listing of variables", &listing},
-                                                     {"--outcomes", &a.flags.outcomes},
-                                                     {"--rejects", &a.flags.rejects},
-                                                     {"--report", &a.flags.report}});
+namespace {
+
+int check_template(const template_args& a, const cpu_options& opts, report& rep,
+                   const std::atomic<bool>& stop) {
   std::ifstream in(a.template_path, std::ios::binary);
   if (!in) throw std::runtime_error(a.template_path + ": cannot read the template");
   std::stringstream ss;
@@ -79,19 +76,19 @@ int run_check_template(const template_args& a) {
   const auto vars = parse_template(ss.str());
   const std::vector<std::string> syntax = template_syntax_problems(ss.str());
 
-  cpu_options opts = to_options(a.flags);
-  report rep("check-template");
-  rep.start_clock();
-  record_policy_settings(rep, opts);
+  // The outcome files first: a run that fails on its input leaves them with just their
+  // headers, not an earlier run's rows.
+  outcome_files files(a.flags.outcomes, a.flags.rejects);
   cpu_pipeline pipe(opts, rep);
+  std::fputs(pipe.banner().c_str(), stderr);
   std::vector<variable_source> sources;
   for (const auto& v : vars) sources.push_back(resolve_variable(pipe.mapping(), v.name));
-  outcome_files files(a.flags.outcomes, a.flags.rejects);
   file_outcome_sink outcomes(files, rep);
   blank_counter counter(sources, vars, pipe.mapping());
-  pipe.run(counter, outcomes, rep);
+  pipe.run(counter, outcomes, rep, {}, &stop);
   files.close();
   rep.stop_clock();
+  std::fputs(pipe.closing().c_str(), stderr);
 
   bool problems = false;
   std::string json;
@@ -147,9 +144,54 @@ int run_check_template(const template_args& a) {
   w.end_array().end_object();
   rep.sections["template"] = json;
   rep.exit_code = problems ? exit_not_imported : exit_ok;
+  if (pipe.stopped()) {
+    // The counts cover the rows read before the signal.
+    rep.stop_reason = "stopped by a signal";
+    rep.exit_code = exit_not_imported;
+    text += "leadpipe: stopped by a signal: the counts cover the rows read before it\n";
+  }
   std::fputs(text.c_str(), stdout);
   write_report(a.flags.report, rep);
   return rep.exit_code;
+}
+
+}  // namespace
+
+int run_check_template(const template_args& a, const std::atomic<bool>& stop) {
+  // The listing of variables goes to standard output: no output may share it.
+  const std::string listing = "-";
+  check_paths({{"the template", &a.template_path}}, {{"the listing of variables", &listing},
+                                                     {"--outcomes", &a.flags.outcomes},
+                                                     {"--rejects", &a.flags.rejects},
+                                                     {"--report", &a.flags.report}});
+  cpu_options opts = to_options(a.flags);
+  opts.source.stop = &stop;
+  report rep("check-template");
+  rep.start_clock();
+  record_policy_settings(rep, opts);
+  rep.input.path = opts.input;
+  // A run that cannot start has a report of the same shape: its template section is empty.
+  std::string empty;
+  json_writer(empty)
+      .begin_object()
+      .key("path")
+      .value(a.template_path)
+      .key("leads")
+      .value(std::uint64_t{0})
+      .key("variables")
+      .begin_array()
+      .end_array()
+      .key("syntax_problems")
+      .begin_array()
+      .end_array()
+      .end_object();
+  rep.sections["template"] = empty;
+  try {
+    return check_template(a, opts, rep, stop);
+  } catch (const std::exception& e) {
+    write_failed_report(a.flags.report, rep, e.what(), exit_fatal);
+    throw reported_error(e.what());
+  }
 }
 
 }  // namespace leadpipe::cli

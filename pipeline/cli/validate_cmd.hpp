@@ -13,6 +13,6 @@ struct validate_args {
 /// Registers the subcommand and its flags on `app`.
 void add_validate(CLI::App& app, validate_args& a);
 /// Runs it. Throws on start-up and fatal errors (main maps them to exit codes).
-[[nodiscard]] int run_validate(const validate_args& a);
+[[nodiscard]] int run_validate(const validate_args& a, const std::atomic<bool>& stop);
 
 }  // namespace leadpipe::cli
