@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include <fmt/format.h>
 #include <simdjson.h>
 #include <boost/system/errc.hpp>
 
@@ -387,8 +388,69 @@ error_code read_error_field(std::string_view key, od::value v, error_body& body,
   return simdjson::SUCCESS;
 }
 
+// An HTML error page (a proxy's 502/504, a web server's 404): its text without the markup,
+// white space collapsed, the <title> first if there is one ("504 Gateway Time-out"), instead of
+// the page source line by line.
+std::string html_text(std::string_view page) {
+  std::string lower;
+  append_ascii_lower(lower, page);
+  const std::size_t t = lower.find("<title>");
+  const std::size_t t_end = t == std::string::npos ? t : lower.find("</title>", t);
+  std::string_view title;
+  std::size_t from = 0;
+  if (t_end != std::string::npos) {
+    title = page.substr(t + 7, t_end - (t + 7));
+    from = t_end + 8;
+  }
+  const std::size_t body = lower.find("<body", from);
+  if (body != std::string::npos) from = body;
+  std::string text;
+  bool in_tag = false;
+  bool space = true;
+  const auto put = [&](char c) {
+    const bool blank = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (blank) {
+      if (!space) text.push_back(' ');
+      space = true;
+      return;
+    }
+    text.push_back(c);
+    space = false;
+  };
+  for (std::size_t i = from; i < page.size(); ++i) {
+    const char c = page[i];
+    if (in_tag) {
+      if (c == '>') {
+        in_tag = false;
+        put(' ');
+      }
+    } else if (c == '<') {
+      in_tag = true;
+    } else {
+      put(c);
+    }
+  }
+  std::string t_text;
+  for (const char c : title) {
+    const bool blank = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (!blank || (!t_text.empty() && t_text.back() != ' ')) t_text.push_back(blank ? ' ' : c);
+  }
+  std::string_view tt = contract_trim(t_text);
+  std::string_view bt = contract_trim(text);
+  // Pages repeat their title as the first heading.
+  if (!tt.empty() && bt.starts_with(tt)) bt = contract_trim(bt.substr(tt.size()));
+  std::string out(tt);
+  if (!bt.empty()) out += out.empty() ? std::string(bt) : fmt::format(" ({})", bt);
+  return out;
+}
+
 std::string raw_message(std::string_view body) {
-  return std::string(utf8::prefix(contract_trim(body), raw_message_limit));
+  const std::string_view trimmed = contract_trim(body);
+  if (trimmed.starts_with('<')) {
+    const std::string text = html_text(trimmed);
+    if (!text.empty()) return std::string(utf8::prefix(text, raw_message_limit));
+  }
+  return std::string(utf8::prefix(trimmed, raw_message_limit));
 }
 
 std::optional<unsigned> fixed_digits(std::string_view s, std::size_t at, std::size_t n) {

@@ -289,6 +289,17 @@ void rate_limiter::learn(steady_time sent, steady_time received, const rate_limi
   const auto server_used = static_cast<std::uint32_t>(
       std::min<std::int64_t>(server_count, std::numeric_limits<std::uint32_t>::max()));
   p.used = std::max(p.used, server_used);
+  if (counted && remaining == 0) {
+    // No budget left until the server's Reset, which lies past our window's end: its window is
+    // longer than ours (10 per 4 s against --rate-limit 10/2s: a 429 per request after the
+    // first window, QA). Ours lasts as long (contract §3.5: wait until Reset). Reset is
+    // rounded up to a whole second, so only an end more than a second past ours says so.
+    if (const auto until = reset_time(h, received, received_epoch_ms);
+        until && *until > p.end + std::chrono::seconds(1)) {
+      p.end = *until;
+      ++stats_.windows_extended;
+    }
+  }
   if (!synced_) {
     // Reset is rounded up to a second: an upper bound of the end. It matters when the server's
     // window opened before our first (a previous run or another client opened it). Once an
@@ -313,7 +324,15 @@ void rate_limiter::on_response(steady_time sent, steady_time received,
   learn(sent, received, headers, received_epoch_ms, true, written);
   if (pace_ != duration::zero()) {
     // Additive increase: a fixed share of the rate the last cut set, per answer.
-    pace_ = gap_of(std::min(pace_ceiling(), per_second(pace_) + pace_step_));
+    const double rate = per_second(pace_) + pace_step_;
+    // Back at the rules' rate, the overload is over: the window model again, which lets a
+    // fixed window's budget go at once (even pacing at the average rate would take twice as
+    // long on a 60/60s rule, QA). A sliding-window server keeps its even pacing.
+    if (rate >= max_rate_ && !sliding_guard_) {
+      pace_ = duration::zero();
+    } else {
+      pace_ = gap_of(std::min(pace_ceiling(), rate));
+    }
   }
 }
 
@@ -528,9 +547,25 @@ std::string limit_mismatch_warning(const rate_rules& configured, const rate_limi
   if (server != ours && stats.longest_reset && *stats.longest_reset * 2 < primary.window) {
     server_window_s = std::max<std::int64_t>(1, (stats.longest_reset->count() + 999) / 1000);
   }
-  if (server == ours && server_window_s == window_s) return {};
+  if (server == ours && server_window_s == window_s) {
+    if (stats.windows_extended == 0 || !stats.longest_reset) return {};
+    const std::int64_t longer_s = (stats.longest_reset->count() + 999) / 1000;
+    return fmt::format(
+        "the server answered Remaining 0 with a Reset up to {} s away, past the end of "
+        "--rate-limit's "
+        "{} s window, {} times: its window is longer, and the run waited for its Reset each "
+        "time; --rate-limit {}/{}s says so from the start",
+        longer_s, window_s, stats.windows_extended, server, longer_s);
+  }
   if (stats.adopted_rule) {
     const rate_rule& a = *stats.adopted_rule;
+    // The adopted window is an upper bound: Reset is rounded up to a whole second, so it can be
+    // up to a second over. Servers count whole seconds: a bound less than half a second over
+    // one is advised as that second ("2.21 s or less": 2 s), anything else rounded up.
+    const double bound_s = static_cast<double>(a.window.count()) / 1000.0;
+    const double whole = std::floor(bound_s);
+    server_window_s = static_cast<std::int64_t>(
+        whole >= 1.0 && bound_s - whole < 0.5 ? whole : std::ceil(bound_s));
     return fmt::format(
         "the server's X-RateLimit-Limit is {}, below the {} per {} s of --rate-limit, and its "
         "X-RateLimit-Reset puts its window at {:.3g} s or less: the run kept to {} per {:.3g} s "

@@ -379,6 +379,13 @@ TEST_CASE("error bodies: the first non-empty of message, error, error.message, e
   CHECK(p.parse_error(R"({"message": ["lead_list.0.email must be a string", "x"]})").message ==
         "lead_list.0.email must be a string; x");
   CHECK(p.parse_error(R"({"statusCode": 500})").message == R"({"statusCode": 500})");
+  // A proxy's HTML page: its text, title first, not the page source.
+  CHECK(p.parse_error("<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+                      "<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx/1.22.1"
+                      "</center>\r\n</body>\r\n</html>\r\n")
+            .message == "504 Gateway Time-out (nginx/1.22.1)");
+  CHECK(p.parse_error("<!DOCTYPE html><p>Bad\n  gateway</p>").message == "Bad gateway");
+  CHECK(p.parse_error("plain text").message == "plain text");
 }
 
 TEST_CASE("element indexes from bracket keys, and from the message when there are no keys") {
@@ -397,7 +404,7 @@ TEST_CASE("a body that is not JSON becomes the message, cut at 500 bytes on a bo
   response_parser p;
   auto e = p.parse_error("  <html>Bad gateway</html>\n");
   CHECK_FALSE(e.is_json);
-  CHECK(e.message == "<html>Bad gateway</html>");
+  CHECK(e.message == "Bad gateway");  // HTML: its text
   CHECK(p.parse_error("").message.empty());
   std::string long_body(499, 'a');
   long_body += "\xc3\xa9 tail";  // a two-byte character across byte 500

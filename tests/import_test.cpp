@@ -272,6 +272,50 @@ TEST_CASE("a size complaint halves the batch size for the rest of the job") {
   CHECK(r->rc == 0);
   CHECK(count(*r, outcome::added) == 1000);
   CHECK(s.members(1).size() == 1000);
+  // The cut is reported: the size the job ended with, and a warning with the flag to set.
+  CHECK(r->rep.settings.at("batch_size_final") == "100");
+  CHECK(std::any_of(r->rep.warnings.begin(), r->rep.warnings.end(), [](const std::string& w) {
+    return w.find("--batch-size 100 avoids the refusals") != std::string::npos;
+  }));
+}
+
+// A proxy's body limit (nginx's client_max_body_size): 413s cut the batches, and the warning
+// names the smallest refused body and --max-body-bytes.
+TEST_CASE("413 answers cut the batch size, with a warning naming --max-body-bytes") {
+  live_sim s(sim::default_config());
+  s.faults({"import:nth=1:status=413", "import:nth=2:status=413"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(1000))));
+  o.concurrency = 1;
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(s.members(1).size() == 1000);
+  CHECK(r->rep.settings.at("batch_size_final") == "100");
+  CHECK(std::any_of(r->rep.warnings.begin(), r->rep.warnings.end(), [](const std::string& w) {
+    return w.find("2 requests were refused as too large (413") != std::string::npos &&
+           w.find("--max-body-bytes") != std::string::npos;
+  }));
+}
+
+// Answers slower than --request-timeout: the work was done, the answers were lost. The rows
+// say they may have been added, a warning explains, and --resume confirms them.
+TEST_CASE("answers lost to --request-timeout: given-up leads say they may have been added") {
+  live_sim s(sim::default_config());
+  s.faults({"import:latency=1500ms"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(30))));
+  o.limits.request = std::chrono::milliseconds(500);
+  o.retry.max_retries_per_batch = 1;
+  o.retry.first_backoff = std::chrono::milliseconds(10);
+  auto r = run(o);
+  CHECK(r->rc == 1);
+  CHECK(count(*r, outcome::not_imported_retries_exhausted) == 30);
+  const auto mentions = [&](std::string_view what) {
+    return std::any_of(r->rep.warnings.begin(), r->rep.warnings.end(),
+                       [&](const std::string& w) { return w.find(what) != std::string::npos; });
+  };
+  CHECK(mentions("got no answer within --request-timeout (0.5 s)"));
+  CHECK(
+      mentions("30 leads not imported after their retries ran out had an attempt that got no "
+               "answer"));
 }
 
 // A nightly run overlapping a slow one, or a --resume of a job that is not dead: refused while the
@@ -432,6 +476,7 @@ TEST_CASE("plain http works on loopback, and an untrusted certificate is refused
   CHECK(r->rc == 3);
   CHECK(r->rep.balanced());
   CHECK(r->rep.stop_reason.find("not trusted") != std::string::npos);
+  CHECK(r->rep.stop_reason.find("--ca-file FILE trusts the CA") != std::string::npos);
   CHECK(s.members(1).empty());
 }
 

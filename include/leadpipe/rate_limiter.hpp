@@ -120,6 +120,9 @@ struct rate_limiter_stats {
   /// The longest time to its window's end a Reset header announced: a bound of the server's
   /// window (a 1 s window never announces more than 1 s).
   std::optional<std::chrono::milliseconds> longest_reset;
+  /// Windows of ours made to last until the server's Reset: answers with Remaining 0 named an
+  /// end past ours (the server's window is longer than --rate-limit's).
+  std::uint64_t windows_extended = 0;
   /// The server's primary rule, when its X-RateLimit-Limit was below the configured primary
   /// rule's and the limiter kept to it from then on: the limit, and a bound of its window from
   /// X-RateLimit-Reset (see rate_limiter's class comment).

@@ -112,8 +112,13 @@ asio::awaitable<exchange_result> connection::open() {
       const long verify = SSL_get_verify_result(secure_->native_handle());
       if (verify != X509_V_OK) {
         r.kind = failure_kind::tls_verify;
-        r.message = fmt::format("tls: the certificate of {} is not trusted: {}", ep_.host,
-                                X509_verify_cert_error_string(verify));
+        r.message = fmt::format(
+            "tls: the certificate of {} is not trusted: {}{}", ep_.host,
+            X509_verify_cert_error_string(verify),
+            verify == X509_V_ERR_HOSTNAME_MISMATCH
+                ? " (it was issued for another name)"
+                : " (a proxy or server with a private or self-signed certificate: --ca-file "
+                  "FILE trusts the CA that signed it)");
       } else {
         r.kind = failure_kind::connect;
         r.message = fmt::format("tls handshake with {} failed: {}", ep_.host, hec.message());

@@ -922,6 +922,37 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
         "the campaign",
         skips, pool.guessed_added));
   }
+  if (const std::size_t final_cap = cap.load(); final_cap < o.batching.max_leads) {
+    // The batch size the job ended with: a size complaint or a 413 cut it (§8.1).
+    rep.settings["batch_size_final"] = std::to_string(final_cap);
+    warn(pool.too_large != 0
+             ? fmt::format(
+                   "{} requests were refused as too large (413: a proxy's or the server's body "
+                   "limit, the smallest refused body {} bytes): batches were cut to {} leads for "
+                   "the rest of the run; --max-body-bytes under that limit (such as {}) packs "
+                   "each batch up to it instead",
+                   pool.too_large, pool.smallest_refused_body, final_cap,
+                   pool.smallest_refused_body / 2)
+             : fmt::format("the server refused a batch as too large: batches were cut to {} "
+                           "leads for the rest of the run; --batch-size {} avoids the refusals",
+                           final_cap, final_cap));
+  }
+  if (pool.answer_timeouts != 0) {
+    warn(fmt::format(
+        "{} requests got no answer within --request-timeout ({:g} s) after they were sent (the "
+        "server may have done the work: those batches were sent again); answers take longer "
+        "for bigger batches, so a smaller --batch-size (such as {}) or a longer "
+        "--request-timeout lets them come",
+        pool.answer_timeouts, static_cast<double>(o.limits.request.count()) / 1000.0,
+        std::max<std::size_t>(50, o.batching.max_leads / 4)));
+  }
+  if (pool.gave_up_maybe_landed != 0) {
+    warn(fmt::format(
+        "{} leads not imported after their retries ran out had an attempt that got no answer "
+        "(a timeout, a 5xx, a broken connection) and may have been added: `--resume` sends "
+        "them again and confirms those the campaign holds",
+        pool.gave_up_maybe_landed));
+  }
   if (pool.stopped_maybe_landed != 0) {
     warn(
         fmt::format("{} leads not imported when the job stopped had an earlier attempt that got "

@@ -243,6 +243,15 @@ asio::awaitable<bool> sender_pool::back_off(work& w, clock_type::time_point fail
       reason = d.refusal == retry_refusal::job_budget_exhausted ? "job_retry_budget"
                                                                 : "retries_exhausted";
     }
+    if (w.maybe_landed) {
+      // An attempt's answer was lost (a timeout, a 5xx after the work, a broken connection):
+      // the server may hold these leads. Say so, as a stop does.
+      gave_up_maybe_landed += w.b.size();
+      detail = fmt::format(
+          "{}; an attempt got no answer and may have been added: --resume "
+          "confirms it",
+          detail);
+    }
     ledger_.settle_all(w.b, outcome::not_imported_retries_exhausted, reason, detail, true);
     ++batches;
     co_return false;
@@ -315,6 +324,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
 
     if (r.ec) {
       ++requests_by_status["transport_error"];
+      if (r.kind == failure_kind::timeout && r.request_sent) ++answer_timeouts;
       w.maybe_landed = w.maybe_landed || r.request_sent;
       if (r.kind == failure_kind::tls_verify) {
         stop_fatal(outcome::not_imported_stopped, r.message);
@@ -383,6 +393,12 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
         }
         std::optional<std::size_t> smaller;
         if (action == retry_action::split_batch) smaller = smaller_batch_size(w.b.size());
+        if (status == 413) {
+          ++too_large;
+          if (smallest_refused_body == 0 || w.body.size() < smallest_refused_body) {
+            smallest_refused_body = w.body.size();
+          }
+        }
         if (smaller) {
           // Keep the smaller size for the rest of the job (§8.1) and resend these in pieces.
           std::size_t cap = batch_cap_.load();

@@ -88,6 +88,13 @@ class sender_pool {
   /// Leads settled not_imported_stopped although an earlier attempt of their batch got no
   /// answer (or a 5xx after the work): they may be in the campaign; --resume confirms them.
   std::uint64_t stopped_maybe_landed = 0;
+  /// Leads given up on (retries exhausted) after an attempt whose answer was lost.
+  std::uint64_t gave_up_maybe_landed = 0;
+  /// 413 answers (a body over a proxy's or server's size limit) and the smallest refused body.
+  std::uint64_t too_large = 0;
+  std::size_t smallest_refused_body = 0;
+  /// Requests written whose answer did not come within --request-timeout.
+  std::uint64_t answer_timeouts = 0;
   /// 504 answers: a gateway gave up waiting for the API (see gateway_timeout_warning).
   std::uint64_t gateway_timeouts = 0;
   std::map<std::string, std::uint64_t> unattributed;  ///< counter-only skips, by reason
