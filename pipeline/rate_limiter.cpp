@@ -283,6 +283,8 @@ void rate_limiter::learn(steady_time sent, steady_time received, const rate_limi
     // must follow it.
     const steady_time left = written && *written > sent && *written <= received ? *written : sent;
     if (left + p.rule.window > p.start) replay_from(p, sent, left);
+    // Its window's Remaining 0 may have come first (answers overtake each other).
+    if (p.reset_floor > p.start && p.reset_floor > p.end) p.end = p.reset_floor;
     return;
   }
   if (sent < p.start) return;  // about a window we have left behind
@@ -297,6 +299,7 @@ void rate_limiter::learn(steady_time sent, steady_time received, const rate_limi
     if (const auto until = reset_time(h, received, received_epoch_ms);
         until && *until > p.end + std::chrono::seconds(1)) {
       p.end = *until;
+      p.reset_floor = *until;
       ++stats_.windows_extended;
     }
   }

@@ -234,6 +234,10 @@ class rate_limiter {
     steady_time start{};
     steady_time end{};
     std::uint32_t used = 0;
+    // The server's Reset when an answer said Remaining 0 for a window longer than ours: the
+    // window it was said of lasts at least until then, even if an earlier answer (its opener,
+    // read later) re-dates it.
+    steady_time reset_floor{};
     // §3.2 windows over the send times, for the report's use figure.
     bool used_any = false;
     steady_time first_start{};
