@@ -287,11 +287,9 @@ void rate_limiter::learn(steady_time sent, steady_time received, const rate_limi
     if (p.reset_floor > p.start && p.reset_floor > p.end) p.end = p.reset_floor;
     return;
   }
-  if (sent < p.start) return;  // about a window we have left behind
-  const auto server_used = static_cast<std::uint32_t>(
-      std::min<std::int64_t>(server_count, std::numeric_limits<std::uint32_t>::max()));
-  p.used = std::max(p.used, server_used);
-  if (counted && remaining == 0) {
+  // Requests of one burst get their permits a few ms apart, and the window is dated from when
+  // its opener left: those before it are of the same window.
+  if (counted && remaining == 0 && sent + p.rule.window / 4 >= p.start) {
     // No budget left until the server's Reset, which lies past our window's end: its window is
     // longer than ours (10 per 4 s against --rate-limit 10/2s: a 429 per request after the
     // first window, QA). Ours lasts as long (contract §3.5: wait until Reset). Reset is
@@ -300,9 +298,14 @@ void rate_limiter::learn(steady_time sent, steady_time received, const rate_limi
         until && *until > p.end + std::chrono::seconds(1)) {
       p.end = *until;
       p.reset_floor = *until;
+      p.used = std::max(p.used, p.limit);  // and it is full until then
       ++stats_.windows_extended;
     }
   }
+  if (sent < p.start) return;  // about a window we have left behind
+  const auto server_used = static_cast<std::uint32_t>(
+      std::min<std::int64_t>(server_count, std::numeric_limits<std::uint32_t>::max()));
+  p.used = std::max(p.used, server_used);
   if (!synced_) {
     // Reset is rounded up to a second: an upper bound of the end. It matters when the server's
     // window opened before our first (a previous run or another client opened it). Once an
@@ -537,6 +540,18 @@ std::chrono::milliseconds time_to_send(const rate_limiter_options& options,
   return duration_cast<milliseconds>(now - start);
 }
 
+namespace {
+// A window bound taken from Reset, which is rounded up to a whole second, as the whole second to
+// advise: servers count whole seconds, so a bound less than half a second over one is that
+// second ("2.21 s or less": 2 s); anything else is rounded up.
+std::int64_t advised_seconds(std::chrono::milliseconds bound) {
+  const double bound_s = static_cast<double>(bound.count()) / 1000.0;
+  const double whole = std::floor(bound_s);
+  return static_cast<std::int64_t>(whole >= 1.0 && bound_s - whole < 0.5 ? whole
+                                                                         : std::ceil(bound_s));
+}
+}  // namespace
+
 std::string limit_mismatch_warning(const rate_rules& configured, const rate_limiter_stats& stats) {
   if (!stats.server_limit || configured.rules.empty()) return {};
   const rate_rule& primary = configured.rules.front();
@@ -552,7 +567,7 @@ std::string limit_mismatch_warning(const rate_rules& configured, const rate_limi
   }
   if (server == ours && server_window_s == window_s) {
     if (stats.windows_extended == 0 || !stats.longest_reset) return {};
-    const std::int64_t longer_s = (stats.longest_reset->count() + 999) / 1000;
+    const std::int64_t longer_s = advised_seconds(*stats.longest_reset);
     return fmt::format(
         "the server answered Remaining 0 with a Reset up to {} s away, past the end of "
         "--rate-limit's "
@@ -562,13 +577,8 @@ std::string limit_mismatch_warning(const rate_rules& configured, const rate_limi
   }
   if (stats.adopted_rule) {
     const rate_rule& a = *stats.adopted_rule;
-    // The adopted window is an upper bound: Reset is rounded up to a whole second, so it can be
-    // up to a second over. Servers count whole seconds: a bound less than half a second over
-    // one is advised as that second ("2.21 s or less": 2 s), anything else rounded up.
-    const double bound_s = static_cast<double>(a.window.count()) / 1000.0;
-    const double whole = std::floor(bound_s);
-    server_window_s = static_cast<std::int64_t>(
-        whole >= 1.0 && bound_s - whole < 0.5 ? whole : std::ceil(bound_s));
+    // The adopted window is an upper bound: Reset can put it up to a second over.
+    server_window_s = advised_seconds(a.window);
     return fmt::format(
         "the server's X-RateLimit-Limit is {}, below the {} per {} s of --rate-limit, and its "
         "X-RateLimit-Reset puts its window at {:.3g} s or less: the run kept to {} per {:.3g} s "

@@ -628,7 +628,18 @@ TEST_CASE("Remaining 0 with a Reset past our window's end: our window lasts unti
   CHECK_FALSE(l.try_acquire(t0 + 2100ms).granted);
   CHECK_FALSE(l.try_acquire(t0 + 3900ms).granted);
   CHECK(l.try_acquire(t0 + 4100ms).granted);
-  CHECK(l.stats().windows_extended >= 1);
+  // The next window too: opened at 4.1 s, its answers say Remaining 0 until 8.1 s.
+  const steady_time w2 = t0 + 4100ms;
+  for (int i = 1; i < 10; ++i) REQUIRE(l.try_acquire(w2 + ms(i)).granted);
+  // Answers overtake each other: the opener's (Remaining 9) is read last.
+  for (int i = 9; i >= 0; --i) {
+    rate_limit_headers h = remaining(9 - i, 10);
+    h.reset = 4;
+    l.on_response(w2 + ms(i), w2 + ms(40 - i), h, epoch_ms(w2 + ms(40 - i)));
+  }
+  CHECK_FALSE(l.try_acquire(w2 + 2100ms).granted);
+  CHECK(l.try_acquire(w2 + 4100ms).granted);
+  CHECK(l.stats().windows_extended == 2);
   const std::string w = leadpipe::limit_mismatch_warning(options("10/2s").rules, l.stats());
   CAPTURE(w);
   CHECK(w.find("--rate-limit 10/4s says so from the start") != std::string::npos);
