@@ -268,7 +268,10 @@ cpu_pipeline::cpu_pipeline(const cpu_options& opts, report& rep) {
   mapping_options how = opts.mapping;
   how.delimiter = reader->delimiter();
   auto mapping = map_columns(reader->header(), how, &message);
-  if (!mapping) throw std::runtime_error(fmt::format("{}: {}", opts.input, message));
+  if (!mapping) {
+    // The header's own problems (a duplicate name, no email column) are at its line.
+    throw std::runtime_error(fmt::format("{}:{}: {}", opts.input, reader->header_line(), message));
+  }
   impl_ = std::make_unique<impl>(opts, std::move(*reader), std::move(*mapping));
   for (const auto& w : impl_->mapper.mapping().warnings) {
     rep.warnings.push_back(fmt::format("{}: {}", opts.input, w));
