@@ -265,6 +265,10 @@ TEST_CASE("--resume of a run stopped before it imported (no journal) starts from
   std::ifstream in(s.file("report.json"));
   const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(report.find("so the interrupted run sent nothing") != std::string::npos);
+  // With no first run to continue, it syncs as a fresh job does (QA: it used to skip the sync
+  // and send the campaign's members and blocked leads only to have them skipped).
+  CHECK(report.find(R"("fetched":[])") == std::string::npos);
+  CHECK(report.find(R"("written":true)") != std::string::npos);
   // The policy's settings, as validate records them.
   CHECK(report.find(R"("drop":"placeholder,disposable")") != std::string::npos);
   CHECK(report.find(R"("fold_provider_aliases":"false")") != std::string::npos);

@@ -166,13 +166,16 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
     net::cache_policy policy = policy_of(a.sets);
     // A resumed or dry run sends no sync request: a resumed job keeps the sets its first run
     // fetched (a fresh member list would show its own leads as "already in the campaign").
-    policy.no_sync = policy.no_sync || a.resume || a.dry_run;
+    // A --resume without a journal has no first run to continue (it stopped in its sync, before
+    // sending anything): it syncs as a fresh job does.
+    const bool continues = a.resume && o.journal_found;
+    policy.no_sync = policy.no_sync || continues || a.dry_run;
     policy.progress = o.cpu.progress;
     if (syncs) {
       session.emplace(*api, &stop);
       const email_validator v(o.cpu.email);
       cache = net::prepare_cache(*session, v, a.campaign_id, needs, policy, rep, cached);
-      if (!a.dry_run) cached.would_fetch.clear();  // a resume keeps its first run's sets
+      if (!a.dry_run) cached.would_fetch.clear();
       net::describe_cache(*cache, needs, cached, rep);
       o.cache = &*cache;
       o.limiter_shared = session->shared_limiter();

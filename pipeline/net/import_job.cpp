@@ -741,7 +741,8 @@ void lock_import(import_options& o) {
   o.input_xxh3 = file_digest(o.cpu.input);
   const std::string path = journal_path(o.state_dir, o.campaign_id, o.input_xxh3);
   o.held_lock = std::make_shared<const job_lock>(path + ".lock", o.campaign_id);
-  if (!o.resume && std::filesystem::exists(path)) refuse_unfinished(path, o.campaign_id);
+  o.journal_found = std::filesystem::exists(path);
+  if (!o.resume && o.journal_found) refuse_unfinished(path, o.campaign_id);
 }
 
 int run_import(const import_options& o, report& rep, const std::atomic<bool>& stop,
@@ -822,10 +823,21 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
       sink.finish();
     } catch (...) {
       cpu_error = std::current_exception();
-      queue.close();
+      // An input that cannot be read on (bytes not valid in its encoding, a truncated gzip):
+      // the rows before were read whole, so the batch being packed is sent with the queued
+      // ones; the error names the last line read, and those rows get their outcomes (QA: the
+      // leads of the last, unfinished batch were left without any).
+      bool finished = false;
+      if (!led.failure()) {
+        try {
+          sink.finish();
+          finished = true;
+        } catch (...) {
+        }
+      }
+      if (!finished) queue.close();
       // An outcome file that cannot be written (a full disk): the batches still queued are not
-      // sent, since their outcomes could not be recorded. (After an input error they are: their
-      // rows were read whole.)
+      // sent, since their outcomes could not be recorded.
       if (auto why = led.failure()) {
         asio::post(io, [&pool, why = std::move(*why)] {
           pool.request_stop({outcome::not_imported_stopped, why});
@@ -886,7 +898,16 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     } catch (const ledger_error&) {
     }
   }
-  if (!cpu_error && !led.failure()) files.close();
+  if (!cpu_error && !led.failure()) {
+    files.close();
+  } else if (!led.failure()) {
+    // The input broke: the rows before it have their outcomes, written out now (the error
+    // goes on below).
+    try {
+      files.close();
+    } catch (const std::exception&) {
+    }
+  }
 
   const rate_limiter_stats ls = limiter.stats();
   const retry_stats rs = retry.stats();

@@ -45,6 +45,9 @@ struct import_options {
   std::shared_ptr<rate_limiter> limiter_shared;
   /// Set by lock_import(): the job's lock, already held, and the input's digest it was keyed by.
   std::shared_ptr<const void> held_lock;
+  /// Set by lock_import(): this job's journal exists (a --resume has a first run to continue;
+  /// without one, the first run stopped before it sent anything, in its sync say).
+  bool journal_found = false;
   std::string input_xxh3;
 };
 
