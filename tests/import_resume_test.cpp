@@ -250,6 +250,15 @@ TEST_CASE("--resume with another --outcomes path is refused; with the same one i
   const std::string report4((std::istreambuf_iterator<char>(in4)), std::istreambuf_iterator<char>());
   CHECK(report4.find("--map: (none) then, 'email=email', 'last_name=first_name' now; "
                      "--custom-field: (none) then, 'Tier, Inc' now") != std::string::npos);
+  // How the input is read, too: another --encoding gives other text (QA: the resumed part of a
+  // job was sent garbled).
+  std::vector<std::string> encoded = with_resume(base);
+  encoded.insert(encoded.end(), {"--encoding", "windows-1252", "--report", s.file("report5.json")});
+  CHECK(exit_code_of(spawn(encoded)) == 3);
+  std::ifstream in5(s.file("report5.json"));
+  const std::string report5((std::istreambuf_iterator<char>(in5)),
+                            std::istreambuf_iterator<char>());
+  CHECK(report5.find("--encoding: (none) then, windows-1252 now") != std::string::npos);
   CHECK(exit_code_of(spawn(with_resume(base))) == 0);
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
   CHECK(s.members(1).size() == emails.size());

@@ -101,24 +101,40 @@ std::string settings_value_shown(std::string_view v) {
 std::string settings_text(const import_options& o) {
   const auto& s = o.settings;
   const auto& m = o.cpu.mapping;
-  std::string map;
+  std::vector<std::string> overrides;
   for (const auto& [field, header] : m.overrides) {
-    if (!map.empty()) map.push_back(',');
-    map += fmt::format("{}:{}", name(field), settings_value(header));
+    overrides.push_back(fmt::format("{}:{}", name(field), settings_value(header)));
   }
+  std::sort(overrides.begin(), overrides.end());  // the order they were given in is no setting
+  std::string map;
+  for (const std::string& entry : overrides) {
+    if (!map.empty()) map.push_back(',');
+    map += entry;
+  }
+  // The set of --custom-field columns matters, not the order they were given in.
+  std::vector<std::string> only_sorted = m.only_custom;
+  std::sort(only_sorted.begin(), only_sorted.end());
+  only_sorted.erase(std::unique(only_sorted.begin(), only_sorted.end()), only_sorted.end());
   std::string only;
-  for (const std::string& header : m.only_custom) {
+  for (const std::string& header : only_sorted) {
     if (!only.empty()) only.push_back(',');
     only += settings_value(header);
   }
+  // How the input is read decides its rows: recorded when not the default (a journal of an
+  // earlier version, without these keys, stands for the defaults).
+  const csv_options defaults;
+  const std::string delim = o.cpu.csv.delimiter == 0 ? "" : std::string(1, o.cpu.csv.delimiter);
+  const std::string maxrec = o.cpu.csv.max_record_bytes == defaults.max_record_bytes
+                                 ? ""
+                                 : std::to_string(o.cpu.csv.max_record_bytes);
   return fmt::format(
       "block={} unsub={} bounce={} other={} ids={} drop={} fold={} lists={}|{}|{} map={} "
-      "custom={} only={}",
+      "custom={} only={} enc={} delim={} maxrec={}",
       s.ignore_global_block_list, s.ignore_unsubscribe_list, s.ignore_community_bounce_list,
       s.ignore_duplicate_leads_in_other_campaign, s.return_lead_ids, o.cpu.drop_flags,
       o.cpu.email.fold_provider_aliases, settings_value(o.cpu.block_list),
-      settings_value(o.cpu.unsubscribed), settings_value(o.cpu.existing), map,
-      m.no_custom_fields, only);
+      settings_value(o.cpu.unsubscribed), settings_value(o.cpu.existing), map, m.no_custom_fields,
+      only, settings_value(o.cpu.source.encoding), settings_value(delim), maxrec);
 }
 
 using settings_fields = std::vector<std::pair<std::string, std::string>>;
@@ -176,6 +192,9 @@ std::string settings_difference(std::string_view before, std::string_view now) {
     if (key == "map") return "--map";
     if (key == "custom") return "--no-custom-fields";
     if (key == "only") return "--custom-field";
+    if (key == "enc") return "--encoding";
+    if (key == "delim") return "--delimiter";
+    if (key == "maxrec") return "--max-record-bytes";
     return "return_lead_ids";
   };
   const auto shown = [](const std::string& key, std::string v) {
