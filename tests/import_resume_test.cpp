@@ -391,3 +391,22 @@ TEST_CASE("sync stopped by SIGTERM exits 1 with its report") {
   CHECK(report.find(R"("exit_code":1)") != std::string::npos);
   CHECK(report.find("stopped by a signal") != std::string::npos);
 }
+
+// The outcome file holds the rows the earlier run settled: deleted (or cut short), a resume
+// cannot account for them, and says so instead of finishing with rows missing.
+TEST_CASE("--resume refuses when the earlier run's outcome file is gone") {
+  live_sim s(sim::default_config());
+  s.faults({"import:status=200:html:p=0.5"});
+  const std::vector<std::string> emails = addresses(300);
+  const std::vector<std::string> base =
+      import_args(s, s.write("leads.csv", csv_of(emails)), {"--batch-size", "20"});
+  CHECK(exit_code_of(spawn(base)) == 1);
+  s.faults({});
+  std::filesystem::remove(s.file("outcomes.csv"));
+  std::vector<std::string> again = with_resume(base);
+  again.insert(again.end(), {"--report", s.file("report.json")});
+  CHECK(exit_code_of(spawn(again)) == 3);
+  std::ifstream in(s.file("report.json"));
+  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(report.find("of the interrupted run is missing") != std::string::npos);
+}
