@@ -234,7 +234,7 @@ struct cpu_pipeline::impl {
   void load(report& rep, const std::string& path, std::string_view name, key_set& emails,
             key_set* domains) {
     if (path.empty()) return;
-    const list_stats st = load_list(path, validator, emails, domains);
+    const list_stats st = load_list(path, validator, emails, domains, opts.source.stop);
     set_stats s;
     s.name = std::string(name);
     s.source = path;

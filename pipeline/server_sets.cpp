@@ -137,9 +137,11 @@ std::vector<std::size_t> list_columns(const std::vector<std::string>& header, bo
 }
 
 list_stats load_list(const std::string& path, const email_validator& validator, key_set& emails,
-                     key_set* domains) {
+                     key_set* domains, const std::atomic<bool>* stop) {
   std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), {}, &message);
+  source_options how;
+  how.stop = stop;  // a list given as a pipe that holds back its data does not hold a stop back
+  auto reader = csv_reader::open(byte_source::open(path, how), {}, &message);
   list_stats st;
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return st;  // an empty list

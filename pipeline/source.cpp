@@ -249,6 +249,11 @@ bom sniff_encoding(std::string_view s, bool whole) {
   // endings decide a tie.
   std::size_t cp1252_letters = 0;
   std::size_t mac_letters = 0;
+  // Bytes windows-1252 leaves undefined (81 8D 8F 90 9D: "Å", "ç", "è", "ê", "ù" in Mac Roman)
+  // would be read as control characters: such a text is not windows-1252.
+  if (s.find_first_of(std::string_view("\x81\x8D\x8F\x90\x9D", 5)) != std::string_view::npos) {
+    return {0, "macintosh", "macintosh"};
+  }
   for (std::size_t i = 1; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80 || s[i - 1] < 'a' || s[i - 1] > 'z') continue;

@@ -163,11 +163,13 @@ bool entry_checker::address(std::string_view raw, std::string& out) {
 input_identity read_list(const std::string& path,
                          std::span<const std::span<const std::string_view>> columns,
                          const std::function<void(const list_row&)>& on_row,
-                         std::vector<std::string>* warnings) {
+                         std::vector<std::string>* warnings, const std::atomic<bool>* stop) {
   input_identity id;
   id.path = path;
   std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), {}, &message);
+  source_options how;
+  how.stop = stop;  // standard input that holds back its data does not hold a stop back
+  auto reader = csv_reader::open(byte_source::open(path, how), {}, &message);
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return id;
     throw std::runtime_error(message);

@@ -203,3 +203,33 @@ TEST_CASE("block add: a missing input gives a report of the usual shape") {
   CHECK(rep.find(R"("block_add":{"client_id":null,"entries":0,"added":0)") != std::string::npos);
   CHECK(rep.find("missing.csv: cannot open") != std::string::npos);
 }
+
+// A list given as a pipe that holds back its data (a process substitution whose producer
+// stalls) does not hold a stop back either: exit 1, within a second.
+TEST_CASE("validate: a signal stops it while a --block-list pipe is silent") {
+  const scratch s;
+  s.write("leads.csv", "Email\na@acme.io\n");
+  s.write("run.sh",
+          "mkfifo block.fifo\n"
+          "( printf 'x@acme.io\\n'; sleep 20 ) > block.fifo &\n"
+          "timeout --preserve-status -s TERM 1 " LEADPIPE_BINARY_DIR
+          "/pipeline/cli/leadpipe validate leads.csv --block-list block.fifo --report rep.json "
+          ">out.txt 2>err.txt\n"
+          "echo $? > rc.txt\n"
+          "kill %1\n");
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(std::system(("cd '" + s.file("") + "' && bash run.sh").c_str()) == 0);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  CHECK(s.read("rc.txt") == "1\n");
+  CHECK(s.read("rep.json").find("stopped by a signal") != std::string::npos);
+}
+
+TEST_CASE("check-template: a missing template leaves outcome files of just their headers") {
+  const scratch s;
+  s.write("leads.csv", "Email\na@acme.io\n");
+  s.write("t.txt", "Hi {{first_name}}\n");
+  CHECK(s.run("check-template t.txt leads.csv --outcomes o.csv").rc == 1);
+  CHECK(s.read("o.csv").find("a@acme.io") != std::string::npos);
+  CHECK(s.run("check-template missing.txt leads.csv --outcomes o.csv").rc == 3);
+  CHECK(s.read("o.csv") == "line,email,outcome,reason,detail,flags,by,batch\n");
+}

@@ -252,6 +252,8 @@ TEST_CASE("--encoding auto tells windows-1252 from Mac Roman by their lower-case
   CHECK(chosen("email,name\nbo@x.io,Caf\x8E M\x9Fller\n") == "macintosh");
   // The apostrophe of "don't" is windows-1252's, not Mac Roman's i with acute.
   CHECK(chosen("email,note\nbo@x.io,don\x92t\n") == "windows-1252");
+  // A byte windows-1252 leaves undefined ("Ångström" in Mac Roman, capitals only): Mac Roman.
+  CHECK(chosen("email,name\nbo@x.io,\x81NGSTR\x85M\n") == "macintosh");
   // No letter decides: the line endings do.
   CHECK(chosen("email,name\rbo@x.io,\x93x\r") == "macintosh");
   CHECK(chosen("email,name\nbo@x.io,\x93x\n") == "windows-1252");

@@ -3,6 +3,7 @@
 // steps 3-7), so that rows it would skip never take a place in a request. Filled from list files
 // (--block-list, --unsubscribed, --existing) or from the sync cache; held as fingerprint sets.
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -85,7 +86,7 @@ struct list_stats {
 /// has no usable column or when it has entries and none of them is valid (the wrong file, column
 /// or encoding). Not thread-safe for the sets.
 list_stats load_list(const std::string& path, const email_validator& validator, key_set& emails,
-                     key_set* domains);
+                     key_set* domains, const std::atomic<bool>* stop = nullptr);
 
 /// The columns of a list's header that hold its entries: those named like an address column
 /// (email, email_or_domain, value, entry, address, blocked, suppression, ...), and, with

@@ -3,6 +3,7 @@
 // guide's and the API's status words (contract §11.2), block-list entry checks, the add
 // requests' split-and-bisect logic (§6.10), and the API pages turned into CSV or text. No I/O.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -128,7 +129,8 @@ struct list_row {
 input_identity read_list(const std::string& path,
                          std::span<const std::span<const std::string_view>> columns,
                          const std::function<void(const list_row&)>& on_row,
-                         std::vector<std::string>* warnings = nullptr);
+                         std::vector<std::string>* warnings = nullptr,
+                         const std::atomic<bool>* stop = nullptr);
 
 // ---- Adding block-list entries (§6.10) --------------------------------------------------------
 

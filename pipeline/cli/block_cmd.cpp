@@ -53,13 +53,15 @@ std::string client_text(std::optional<std::int64_t> c) {
 // never sent), so that every input row has an outcome; blank lines, rows of empty cells and
 // lines starting with # are skipped.
 std::vector<entry_row> read_entries(const std::string& path, const email_validator& validator,
-                                    input_identity& identity) {
+                                    input_identity& identity, const std::atomic<bool>& stop) {
   std::vector<entry_row> rows;
   workflow::entry_checker check(validator);
   boost::unordered_flat_map<std::string, std::size_t> first;
   identity.path = path;
   std::string message;
-  auto reader = csv_reader::open(byte_source::open(path), {}, &message);
+  source_options how;
+  how.stop = &stop;  // standard input that holds back its data does not hold a stop back
+  auto reader = csv_reader::open(byte_source::open(path, how), {}, &message);
   if (!reader) {
     if (reader.error() == make_error_code(csv_errc::empty_input)) return rows;
     throw std::runtime_error(message);
@@ -205,15 +207,15 @@ int run_add(const block_args& a, const std::atomic<bool>& stop) {
   const email_validator validator{email_options{}};
   std::vector<entry_row> rows;
   try {
-    rows = read_entries(a.input, validator, rep.input);
+    rows = read_entries(a.input, validator, rep.input, stop);
   } catch (const std::exception& e) {
     // A run that read nothing: an outcomes file of just its header, so that it is this run's,
     // and a report of the shape of every block add report, with nothing sent.
     problem_lines none;
     rep.network = network_stats{};
     rep.sections["block_add"] = add_section(client, 0, report_rows(a, {}, {}, none), 0, 0);
-    write_failed_report(a.outputs.report, rep, e.what(), exit_fatal);
-    throw reported_error(e.what());
+    write_failed_report(a.outputs.report, rep, e.what(), failure_exit_code(e));
+    throw reported_error(e.what(), failure_exit_code(e));
   }
   std::vector<std::string_view> send;
   for (auto& e : rows) {

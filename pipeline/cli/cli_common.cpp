@@ -269,6 +269,12 @@ void write_report(const std::string& path, const report& rep) {
   out.close();
 }
 
+int failure_exit_code(const std::exception& e) noexcept {
+  const auto* source = dynamic_cast<const source_error*>(&e);
+  return source != nullptr && source->code() == source_errc::stopped ? exit_not_imported
+                                                                     : exit_fatal;
+}
+
 void write_failed_report(const std::string& path, report& rep, std::string_view why,
                          int rc) noexcept {
   try {

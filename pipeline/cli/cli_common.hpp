@@ -91,11 +91,20 @@ void write_failed_report(const std::string& path, report& rep, std::string_view 
 /// error (a file that cannot be read or written, a header it cannot use), a report of `command`
 /// with `input`, exit 3 and the error as stop_reason is written to `report_path` (when given)
 /// before the exception goes on: a nightly job finds a report after every exit 3.
+/// The exit code of a run ended by `e`: 1 for a stop request met while an input waited for data
+/// (source_errc::stopped: a signal, as everywhere else), 3 for anything else.
+[[nodiscard]] int failure_exit_code(const std::exception& e) noexcept;
+
 /// An error whose report the command has written already, knowing more than
 /// reporting_failure() would (its sections, its settings): passed on as it is.
 class reported_error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  reported_error(const std::string& what, int exit_code)
+      : std::runtime_error(what), exit_code_(exit_code) {}
+  [[nodiscard]] int exit_code() const noexcept { return exit_code_; }
+
+ private:
+  int exit_code_;
 };
 
 template <class Body>
@@ -112,7 +121,7 @@ int reporting_failure(std::string_view command, const std::string& report_path,
       report rep{std::string(command)};
       rep.start_clock();
       rep.input.path = input;
-      write_failed_report(report_path, rep, e.what(), exit_fatal);
+      write_failed_report(report_path, rep, e.what(), failure_exit_code(e));
     }
     throw;
   }

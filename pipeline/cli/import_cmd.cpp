@@ -161,6 +161,11 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
       check_can_write(*out);
     }
     net::lock_import(o);
+    // A new job's outcome files are this run's from the start: one that fails in its sync (an
+    // unreachable server, a refused key) leaves them with just their headers, not an earlier
+    // run's rows. (A --resume appends to the earlier run's; lock_import() has refused a new
+    // job over an unfinished one, whose files a --resume still needs.)
+    if (!a.resume && !a.dry_run) outcome_files(a.flags.outcomes, a.flags.rejects).close();
     std::optional<sync_cache> cache;
     const net::sync_needs needs = needs_of(a.sets);
     net::cache_policy policy = policy_of(a.sets);

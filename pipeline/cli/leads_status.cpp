@@ -119,7 +119,8 @@ class status_setter {
 };
 
 std::vector<status_row> read_rows(const std::string& path, input_identity& identity,
-                                  std::vector<std::string>& warnings) {
+                                  std::vector<std::string>& warnings,
+                                  const std::atomic<bool>& stop) {
   std::vector<status_row> rows;
   const std::array<std::span<const std::string_view>, 2> columns = {kEmailColumn, kStatusColumn};
   identity = workflow::read_list(
@@ -129,7 +130,7 @@ std::vector<status_row> read_rows(const std::string& path, input_identity& ident
                                   std::string(ascii::trim_blanks(r.cells[1])),
                                   std::string(r.error)});
       },
-      &warnings);
+      &warnings, &stop);
   return rows;
 }
 
@@ -140,7 +141,7 @@ int run_set_status(const leads_args& a, const std::atomic<bool>& stop) {
   report rep("leads set-status");
   rep.start_clock();
   const email_validator validator{email_options{}};
-  const std::vector<status_row> rows = read_rows(a.input, rep.input, rep.warnings);
+  const std::vector<status_row> rows = read_rows(a.input, rep.input, rep.warnings, stop);
   for (const auto& w : rep.warnings)
     std::fputs(fmt::format("leadpipe: warning: {}\n", w).c_str(), stderr);
   std::optional<output_file> out;

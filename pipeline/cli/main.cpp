@@ -92,10 +92,12 @@ int main(int argc, char** argv) {
     }
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), exit_usage);
+  } catch (const reported_error& e) {
+    return fail(e.what(), e.exit_code());
   } catch (const leadpipe::net::api_error& e) {
     return fail(e.what(), exit_fatal);
   } catch (const leadpipe::source_error& e) {
-    return fail(e.what(), exit_fatal);
+    return fail(e.what(), failure_exit_code(e));
   } catch (const leadpipe::output_error& e) {
     return fail(e.what(), exit_fatal);
   } catch (const std::exception& e) {

@@ -59,8 +59,13 @@ int run_sync(const sync_args& a, const std::atomic<bool>& stop) {
   rep.sections["sync"] = net::sync_section_json(out);
   rep.exit_code = rc;
   write_report(a.report, rep);
-  std::string text = fmt::format("leadpipe: sync of campaign {} in {:.2f} s: {}", a.campaign_id,
-                                 rep.seconds(), out.path);
+  std::string text =
+      rc == exit_ok
+          ? fmt::format("leadpipe: sync of campaign {} in {:.2f} s: {}", a.campaign_id,
+                        rep.seconds(), out.path)
+          : fmt::format("leadpipe: sync of campaign {} stopped after {:.2f} s: {}", a.campaign_id,
+                        rep.seconds(),
+                        out.written ? out.path : std::string("the cache file was not written"));
   for (const auto& f : out.fetched) {
     text += fmt::format("\n  {:<16} {:>6} requests {:>10} listed {:>10} kept", f.group,
                         f.requests, f.server_entries, f.kept);

@@ -69,6 +69,9 @@ namespace {
 
 int check_template(const template_args& a, const cpu_options& opts, report& rep,
                    const std::atomic<bool>& stop) {
+  // The outcome files first: a run that fails on its template or input leaves them with just
+  // their headers, not an earlier run's rows.
+  outcome_files files(a.flags.outcomes, a.flags.rejects);
   std::ifstream in(a.template_path, std::ios::binary);
   if (!in) throw std::runtime_error(a.template_path + ": cannot read the template");
   std::stringstream ss;
@@ -76,9 +79,6 @@ int check_template(const template_args& a, const cpu_options& opts, report& rep,
   const auto vars = parse_template(ss.str());
   const std::vector<std::string> syntax = template_syntax_problems(ss.str());
 
-  // The outcome files first: a run that fails on its input leaves them with just their
-  // headers, not an earlier run's rows.
-  outcome_files files(a.flags.outcomes, a.flags.rejects);
   cpu_pipeline pipe(opts, rep);
   std::fputs(pipe.banner().c_str(), stderr);
   std::vector<variable_source> sources;
@@ -189,8 +189,8 @@ int run_check_template(const template_args& a, const std::atomic<bool>& stop) {
   try {
     return check_template(a, opts, rep, stop);
   } catch (const std::exception& e) {
-    write_failed_report(a.flags.report, rep, e.what(), exit_fatal);
-    throw reported_error(e.what());
+    write_failed_report(a.flags.report, rep, e.what(), failure_exit_code(e));
+    throw reported_error(e.what(), failure_exit_code(e));
   }
 }
 

@@ -59,7 +59,7 @@ int run_validate(const validate_args& a, const std::atomic<bool>& stop) {
   try {
     return validate_run(a, opts, rep, stop);
   } catch (const std::exception& e) {
-    write_failed_report(a.flags.report, rep, e.what(), exit_fatal);
+    write_failed_report(a.flags.report, rep, e.what(), failure_exit_code(e));
     throw;
   }
 }

@@ -603,8 +603,8 @@ journal_setup open_journal(const import_options& o, const endpoint& ep, report& 
       return js;
     }
   }
-  std::fputs(fmt::format("leadpipe: resuming the import recorded in {} (rows settled up to line "
-                         "{})\n",
+  std::fputs(fmt::format("leadpipe: resuming the import recorded in {} (it had read the input "
+                         "up to line {}; rows without an outcome in its files are done again)\n",
                          path, st->last.watermark_line)
                  .c_str(),
              stderr);
