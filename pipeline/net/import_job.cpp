@@ -989,11 +989,12 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     warn(pool.too_large != 0
              ? fmt::format(
                    "{} requests were refused as too large (413: a proxy's or the server's body "
-                   "limit, the smallest refused body {} bytes): batches were cut to {} leads for "
-                   "the rest of the run; --max-body-bytes under that limit (such as {}) packs "
-                   "each batch up to it instead",
-                   pool.too_large, pool.smallest_refused_body, final_cap,
-                   pool.smallest_refused_body / 2)
+                   "limit, which lies between {} bytes, the largest body that went through, and "
+                   "{}, the smallest refused): batches were cut to {} leads for the rest of the "
+                   "run; --max-body-bytes just under that limit (nginx's client_max_body_size, "
+                   "say 64k: 65000) packs each batch up to it instead",
+                   pool.too_large, pool.largest_accepted_body, pool.smallest_refused_body,
+                   final_cap)
              : fmt::format("the server refused a batch as too large: batches were cut to {} "
                            "leads for the rest of the run; --batch-size {} avoids the refusals",
                            final_cap, final_cap));

@@ -375,6 +375,7 @@ asio::awaitable<void> sender_pool::send(sender& s, work w) {
     switch (action) {
       case retry_action::success:
         retry_.on_success();
+        largest_accepted_body = std::max(largest_accepted_body, w.body.size());
         settle_answer(w, s.res.body(), s);
         co_return;
       case retry_action::retry_after_backoff: {

@@ -93,6 +93,7 @@ class sender_pool {
   /// 413 answers (a body over a proxy's or server's size limit) and the smallest refused body.
   std::uint64_t too_large = 0;
   std::size_t smallest_refused_body = 0;
+  std::size_t largest_accepted_body = 0;  ///< of the add-leads requests answered 2xx
   /// Requests written whose answer did not come within --request-timeout.
   std::uint64_t answer_timeouts = 0;
   /// 504 answers: a gateway gave up waiting for the API (see gateway_timeout_warning).
