@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 
 #include <fmt/format.h>
@@ -165,7 +166,17 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
     // unreachable server, a refused key) leaves them with just their headers, not an earlier
     // run's rows. (A --resume appends to the earlier run's; lock_import() has refused a new
     // job over an unfinished one, whose files a --resume still needs.)
-    if (!a.resume && !a.dry_run) outcome_files(a.flags.outcomes, a.flags.rejects).close();
+    // Only files: standard output, a FIFO or /dev/stdout would get the header twice.
+    if (!a.resume && !a.dry_run) {
+      const auto stored = [](const std::string& path) {
+        std::error_code ec;
+        return path != "-" && !path.empty() &&
+               (!std::filesystem::exists(path, ec) || std::filesystem::is_regular_file(path, ec));
+      };
+      outcome_files(stored(a.flags.outcomes) ? a.flags.outcomes : std::string(),
+                    stored(a.flags.rejects) ? a.flags.rejects : std::string())
+          .close();
+    }
     std::optional<sync_cache> cache;
     const net::sync_needs needs = needs_of(a.sets);
     net::cache_policy policy = policy_of(a.sets);
