@@ -185,6 +185,24 @@ TEST_CASE("sync reads every page, scopes the block list by client and keeps ever
     CHECK(u->requests == 2);  // campaigns 2 and 3, one page each (the target's members are read)
     CHECK(a->cache[cache_set::unsubscribed].keys.size() == 10);
   }
+  SUBCASE("a refresh keeps the unsubscribes the cache learned from the server's skips") {
+    net::cache_policy p;
+    p.dir = s.file("cache-learned");
+    (void)do_sync(api, s, 1, {}, p);
+    const std::string path = cache_path(p.dir, api.base_url(), api.account_id(), 1);
+    auto c = read_cache(path, api.base_url(), api.account_id(), 1);
+    REQUIRE(c.has_value());
+    email_result e;
+    email_validator(email_options{}).identity("learned@gone.io", e);
+    (*c)[cache_set::unsubscribed].keys.insert(fingerprint_of(e.key));
+    write_cache(path, *c);
+    net::cache_policy refresh = p;
+    refresh.refresh = true;
+    auto b = do_sync(api, s, 1, {}, refresh);
+    REQUIRE(group(b->out, "unsubscribed") != nullptr);
+    CHECK(b->cache[cache_set::unsubscribed].keys.contains(fingerprint_of(e.key)));
+    CHECK(b->cache[cache_set::unsubscribed].keys.size() == 11);
+  }
 }
 
 TEST_CASE("with a fresh cache, every lead sent is added; the cache learns the imported leads") {
@@ -271,7 +289,11 @@ TEST_CASE("a stale cache is fetched again; a fresh one is trusted and the gap is
     write_cache(path, *c);
     auto r = do_sync(api, s, 1);
     CHECK(group(r->out, "block_list") != nullptr);
-    CHECK(group(r->out, "members") != nullptr);
+    // The campaign holds the members the cache knows: one request counts them, no page is read.
+    REQUIRE(group(r->out, "members_count") != nullptr);
+    CHECK(group(r->out, "members_count")->requests == 1);
+    CHECK(group(r->out, "members") == nullptr);
+    CHECK(*r->cache[cache_set::existing].age_seconds(epoch_now_ms()) < 600);
     const auto age = r->cache[cache_set::blocked_emails].age_seconds(epoch_now_ms());
     REQUIRE(age.has_value());
     CHECK(*age < 600);
@@ -281,6 +303,22 @@ TEST_CASE("a stale cache is fetched again; a fresh one is trusted and the gap is
     CHECK(count(*imp, outcome::blocked) == 1);
     CHECK(imp->rep.by_server()[outcome::blocked] == 0);
     CHECK(imp->rep.network->server_skipped_after_cache == 0);
+  }
+  SUBCASE("older than --max-age, and the campaign has members the cache lacks: every page") {
+    const auto joined = api.call(http::verb::post, "/campaigns/1/leads",
+                                 R"({"lead_list":[{"email":"someone.else@freshco.io"}]})");
+    REQUIRE(joined.status == 200);
+    const std::string path = cache_path(s.file("cache"), api.base_url(), api.account_id(), 1);
+    auto c = read_cache(path, api.base_url(), api.account_id(), 1);
+    REQUIRE(c.has_value());
+    for (auto& set : c->sets) set.fetched_at_ms -= 2 * 3600 * 1000;
+    write_cache(path, *c);
+    auto r = do_sync(api, s, 1);
+    CHECK(group(r->out, "members_count") != nullptr);
+    REQUIRE(group(r->out, "members") != nullptr);
+    email_result e;
+    email_validator(email_options{}).identity("someone.else@freshco.io", e);
+    CHECK(r->cache[cache_set::existing].keys.contains(fingerprint_of(e.key)));
   }
   SUBCASE("--refresh fetches even a fresh cache; --no-sync sends no request at all") {
     net::cache_policy refresh;
