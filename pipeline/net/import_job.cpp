@@ -817,10 +817,21 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   ledger led(rep, files, js.writer ? &*js.writer : nullptr);
   // What the server said of leads it was sent: added or in the campaign, or on one of its
   // lists; cached afterwards, so that a rerun neither sends them again nor misses them.
-  std::vector<std::pair<std::string, outcome>> learned;
+  // Kept as the cache's keys (24 bytes a lead; the sets are lent to the pipeline until the end
+  // of the run), not as the addresses: those cost about 100 bytes per added lead (QA: 327 MB
+  // peak for a 2M-lead import against 85 MB for its dry run). Computed under the ledger's lock,
+  // which serialises the calls.
+  std::vector<std::pair<fingerprint, cache_set>> learned;
+  entry_keyer learn_keys(pipe.validator());
   if (o.cache != nullptr) {
-    led.on_member = [&learned](std::string_view email, outcome what) {
-      learned.emplace_back(email, what);
+    led.on_member = [&learned, &learn_keys](std::string_view email, outcome what) {
+      const cache_set set = what == outcome::blocked             ? cache_set::blocked_emails
+                            : what == outcome::unsubscribed      ? cache_set::unsubscribed
+                            : what == outcome::in_other_campaign ? cache_set::other_campaigns
+                                                                 : cache_set::existing;
+      // Sent forms are already normalised: the validator gives back the same identity key the
+      // pipeline used for the row.
+      if (const auto k = learn_keys.email(email)) learned.emplace_back(*k, set);
     };
   }
 
@@ -917,16 +928,7 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   std::fputs(pipe.closing().c_str(), stderr);
   if (o.cache != nullptr) {
     return_cache(*o.cache, pipe.sets(), lent);
-    // Sent forms are already normalised: the validator gives back the same identity key the
-    // pipeline used for the row.
-    entry_keyer keyer(pipe.validator());
-    for (const auto& [email, what] : learned) {
-      const cache_set set = what == outcome::blocked             ? cache_set::blocked_emails
-                            : what == outcome::unsubscribed      ? cache_set::unsubscribed
-                            : what == outcome::in_other_campaign ? cache_set::other_campaigns
-                                                                 : cache_set::existing;
-      if (const auto k = keyer.email(email)) (*o.cache)[set].keys.insert(*k);
-    }
+    for (const auto& [k, set] : learned) (*o.cache)[set].keys.insert(k);
     for (const auto& [k, set] : kept) (*o.cache)[set].keys.insert(k);
   }
   const bool stopped = pool.stopped().has_value();
