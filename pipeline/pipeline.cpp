@@ -322,6 +322,12 @@ std::string cpu_pipeline::closing() const {
 
 bool cpu_pipeline::stopped() const noexcept { return impl_->stopped; }
 
+std::optional<std::uint64_t> cpu_pipeline::offset_size() const noexcept {
+  const byte_source& src = impl_->reader.source();
+  if (src.compressed() || src.encoding() != "utf-8") return std::nullopt;
+  return src.raw_size();
+}
+
 std::string cpu_pipeline::banner() const {
   const byte_source& src = impl_->reader.source();
   const std::string& input = src.name();  // "<stdin>" for -

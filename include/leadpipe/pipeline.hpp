@@ -125,6 +125,9 @@ class cpu_pipeline {
   /// What a command prints when the input is open: the column mapping, the encoding when it is
   /// not UTF-8 (and how it was chosen), and the warnings opening the input added to the report.
   [[nodiscard]] std::string banner() const;
+  /// The input's size in the offsets rows carry (a plain UTF-8 file's size), for estimating
+  /// how much of it is left; nullopt when they differ (gzip, another encoding, a pipe).
+  [[nodiscard]] std::optional<std::uint64_t> offset_size() const noexcept;
   /// Whether run() ended at a stop request, before the end of the input.
   [[nodiscard]] bool stopped() const noexcept;
   /// What a command prints when run() is over: the warnings it added to the report (rows that

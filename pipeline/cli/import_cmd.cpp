@@ -213,10 +213,11 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
                  stderr);
     }
     if (cache) {
-      rep.sections["sync"] = net::sync_section_json(cached);
       if (!a.dry_run) {
-        write_cache(cached.path, *cache);
+        write_cache(cached.path, *cache);  // with what the import taught it
+        cached.written = true;
       }
+      rep.sections["sync"] = net::sync_section_json(cached);
     }
   } catch (const std::exception& e) {
     add_sync_requests();
