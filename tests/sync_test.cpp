@@ -248,6 +248,15 @@ TEST_CASE("with a fresh cache, every lead sent is added; the cache learns the im
   CHECK(second->rep.network->leads_sent == 0);
 }
 
+// Ages campaign 1's cache file in the test's cache directory by `hours`.
+void age_cache(net::api_session& api, const live_sim& s, std::int64_t hours) {
+  const std::string path = cache_path(s.file("cache"), api.base_url(), api.account_id(), 1);
+  auto c = read_cache(path, api.base_url(), api.account_id(), 1);
+  REQUIRE(c.has_value());
+  for (auto& set : c->sets) set.fetched_at_ms -= hours * 3600 * 1000;
+  write_cache(path, *c);
+}
+
 TEST_CASE("a stale cache is fetched again; a fresh one is trusted and the gap is reported") {
   live_sim s(fixture(big_fixture()));
   net::api_session api(api_to(s));
@@ -281,12 +290,7 @@ TEST_CASE("a stale cache is fetched again; a fresh one is trusted and the gap is
     CHECK(second->rep.network->leads_sent == 0);
   }
   SUBCASE("older than --max-age: fetched again before sending") {
-    // Age the cache file by two hours.
-    const std::string path = cache_path(s.file("cache"), api.base_url(), api.account_id(), 1);
-    auto c = read_cache(path, api.base_url(), api.account_id(), 1);
-    REQUIRE(c.has_value());
-    for (auto& set : c->sets) set.fetched_at_ms -= 2 * 3600 * 1000;
-    write_cache(path, *c);
+    age_cache(api, s, 2);
     auto r = do_sync(api, s, 1);
     CHECK(group(r->out, "block_list") != nullptr);
     // The campaign holds the members the cache knows: one request counts them, no page is read.
@@ -308,11 +312,7 @@ TEST_CASE("a stale cache is fetched again; a fresh one is trusted and the gap is
     const auto joined = api.call(http::verb::post, "/campaigns/1/leads",
                                  R"({"lead_list":[{"email":"someone.else@freshco.io"}]})");
     REQUIRE(joined.status == 200);
-    const std::string path = cache_path(s.file("cache"), api.base_url(), api.account_id(), 1);
-    auto c = read_cache(path, api.base_url(), api.account_id(), 1);
-    REQUIRE(c.has_value());
-    for (auto& set : c->sets) set.fetched_at_ms -= 2 * 3600 * 1000;
-    write_cache(path, *c);
+    age_cache(api, s, 2);
     auto r = do_sync(api, s, 1);
     CHECK(group(r->out, "members_count") != nullptr);
     REQUIRE(group(r->out, "members") != nullptr);
