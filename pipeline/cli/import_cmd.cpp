@@ -205,8 +205,11 @@ int run_import(const import_args& a, const std::atomic<bool>& stop,
       const std::uint64_t n = cached.estimated_requests;
       std::fputs(fmt::format("leadpipe: dry run: the cache is stale or missing for {}, so a real "
                              "run first syncs it: {}{} requests (under {} at least {})\n",
-                             groups, cached.estimate_floor ? "at least " : "about ", n,
-                             to_string(o.limiter.rules),
+                             groups,
+                             cached.estimate_floor     ? "at least "
+                             : cached.estimate_ceiling ? "at most "
+                                                       : "about ",
+                             n, to_string(o.limiter.rules),
                              progress_line::clock(
                                  std::chrono::duration<double>(time_to_send(o.limiter, n)).count()))
                      .c_str(),

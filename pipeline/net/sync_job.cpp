@@ -201,6 +201,7 @@ void estimate_sync(const sync_cache& cache, bool block, bool members, bool unsub
     // as many as the cache knows of, with the leads its imports added.
     out.would_fetch.emplace_back("members");
     const cached_set& m = cache[cache_set::existing];
+    if (m.fetched()) out.estimate_ceiling = true;
     n += 1 +
          pages_of(std::max<std::uint64_t>(size(cache_set::existing), m.keys.size()), kMemberPage);
   }
@@ -416,6 +417,7 @@ std::string sync_section_json(const cache_outcome& out) {
     w.end_array();
     w.key("estimated_requests").value(out.estimated_requests);
     w.key("estimate_is_lower_bound").value(out.estimate_floor);
+    w.key("estimate_is_upper_bound").value(out.estimate_ceiling && !out.estimate_floor);
   }
   w.end_object();
   return s;

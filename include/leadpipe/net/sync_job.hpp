@@ -56,6 +56,9 @@ struct cache_outcome {
   std::vector<std::string> would_fetch;
   std::uint64_t estimated_requests = 0;
   bool estimate_floor = false;
+  /// The members were counted from a cached set: a real run may need just the one request that
+  /// counts them (when the campaign holds as many as the cache), so the estimate is the most.
+  bool estimate_ceiling = false;
 };
 
 /// The campaign's cache as the needs and policy want it: read from disk (a damaged or foreign
