@@ -297,6 +297,22 @@ TEST_CASE("413 answers cut the batch size, with a warning naming --max-body-byte
   }));
 }
 
+// A server slower than --request-timeout but alive: the retry after a timed-out attempt waits
+// twice as long and gets the answer, which confirms the leads the lost attempt added.
+TEST_CASE("a retry after a timed-out attempt waits longer and gets the answer") {
+  live_sim s(sim::default_config());
+  s.faults({"import:latency=1200ms"});
+  auto o = import_to(s, s.write("leads.csv", csv_of(addresses(30))));
+  o.limits.request = std::chrono::milliseconds(800);
+  o.retry.first_backoff = std::chrono::milliseconds(10);
+  auto r = run(o);
+  CHECK(r->rc == 0);
+  CHECK(count(*r, outcome::added) == 30);
+  CHECK(s.members(1).size() == 30);
+  CHECK(r->rep.network->requests.at("200") >= 1);
+  CHECK(r->rep.network->requests.at("transport_error") == 1);  // one lost answer, one retry
+}
+
 // Answers slower than --request-timeout: the work was done, the answers were lost. The rows
 // say they may have been added, a warning explains, and --resume confirms them.
 TEST_CASE("answers lost to --request-timeout: given-up leads say they may have been added") {

@@ -115,6 +115,7 @@ class sender_pool {
     std::uint32_t retries = 0;
     std::uint32_t consecutive_429 = 0;
     bool dispatched = false;
+    std::uint32_t timed_out = 0;  // attempts sent whose answer did not come in time
   };
   struct sender;
 
