@@ -429,6 +429,24 @@ kept_outcomes read_kept_outcomes(const std::string& path, std::size_t input_limi
   return out;
 }
 
+// The cache set a lead the server decided belongs in: a member (added, or already there) in
+// `existing`, one it skipped for a list in that list; nullopt for any other outcome.
+std::optional<cache_set> learned_set(outcome what) {
+  switch (what) {
+    case outcome::added:
+    case outcome::already_in_campaign:
+      return cache_set::existing;
+    case outcome::blocked:
+      return cache_set::blocked_emails;
+    case outcome::unsubscribed:
+      return cache_set::unsubscribed;
+    case outcome::in_other_campaign:
+      return cache_set::other_campaigns;
+    default:
+      return std::nullopt;
+  }
+}
+
 // The cache sets of the server's decisions in an earlier run's outcome file (line, email,
 // outcome, reason, detail, flags, by, ...): what the ledger would have taught the cache had that
 // run finished. Emails written as formulas were guarded there ("'=x@y.io").
@@ -441,16 +459,10 @@ std::vector<std::pair<fingerprint, cache_set>> kept_members(const std::string& p
   csv_record rec;
   while (reader->next(rec)) {
     if (rec.fields.size() < 7 || rec.fields[6] != "server") continue;  // outcome_files' `by`
-    const std::string_view what = rec.fields[2];
-    const cache_set set = what == name(outcome::blocked)             ? cache_set::blocked_emails
-                          : what == name(outcome::unsubscribed)      ? cache_set::unsubscribed
-                          : what == name(outcome::in_other_campaign) ? cache_set::other_campaigns
-                          : (what == name(outcome::added) ||
-                             what == name(outcome::already_in_campaign))
-                              ? cache_set::existing
-                              : cache_set::blocked_domains;  // not a member: skipped below
-    if (set == cache_set::blocked_domains) continue;
-    if (const auto k = keyer.email(unguard_cell(rec.fields[1]))) out.emplace_back(*k, set);
+    const std::optional<outcome> what = outcome_from_name(rec.fields[2]);
+    const std::optional<cache_set> set = what ? learned_set(*what) : std::nullopt;
+    if (!set) continue;
+    if (const auto k = keyer.email(unguard_cell(rec.fields[1]))) out.emplace_back(*k, *set);
   }
   return out;
 }
@@ -843,13 +855,11 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
   entry_keyer learn_keys(pipe.validator());
   if (o.cache != nullptr) {
     led.on_member = [&learned, &learn_keys](std::string_view email, outcome what) {
-      const cache_set set = what == outcome::blocked             ? cache_set::blocked_emails
-                            : what == outcome::unsubscribed      ? cache_set::unsubscribed
-                            : what == outcome::in_other_campaign ? cache_set::other_campaigns
-                                                                 : cache_set::existing;
+      const std::optional<cache_set> set = learned_set(what);
       // Sent forms are already normalised: the validator gives back the same identity key the
       // pipeline used for the row.
-      if (const auto k = learn_keys.email(email)) learned.emplace_back(*k, set);
+      if (!set) return;
+      if (const auto k = learn_keys.email(email)) learned.emplace_back(*k, *set);
     };
   }
 
@@ -896,15 +906,13 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
       // the rows before were read whole, so the batch being packed is sent with the queued
       // ones; the error names the last line read, and those rows get their outcomes (QA: the
       // leads of the last, unfinished batch were left without any).
-      bool finished = false;
       if (!led.failure()) {
         try {
           sink.finish();
-          finished = true;
         } catch (...) {
         }
       }
-      if (!finished) queue.close();
+      queue.close();  // finish() has closed it, unless it could not run
       // An outcome file that cannot be written (a full disk): the batches still queued are not
       // sent, since their outcomes could not be recorded.
       if (auto why = led.failure()) {
@@ -961,14 +969,13 @@ int run_import(const import_options& o, report& rep, const std::atomic<bool>& st
     } catch (const ledger_error&) {
     }
   }
-  if (!cpu_error && !led.failure()) {
-    files.close();
-  } else if (!led.failure()) {
-    // The input broke: the rows before it have their outcomes, written out now (the error
-    // goes on below).
+  if (!led.failure()) {
+    // After an input that broke, the rows before it have their outcomes, written out now; its
+    // error, not this one, is what the run reports (below).
     try {
       files.close();
     } catch (const std::exception&) {
+      if (!cpu_error) throw;
     }
   }
 
