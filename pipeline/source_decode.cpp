@@ -53,12 +53,7 @@ class decode_stage final : public stage {
   }
 
   std::size_t read(char* out, std::size_t n) override {
-    if (!pending_.empty()) {
-      char* target = out;
-      flush_pivot(target, out + n);
-      if (target != out) return static_cast<std::size_t>(target - out);
-      fail(source_errc::undecodable_input, name_, pending_);
-    }
+    if (!pending_.empty()) return hand_out_pending(out, out, out + n);
     if (flushed_) return 0;
     char* target = out;
     while (target == out) {
@@ -70,12 +65,8 @@ class decode_stage final : public stage {
       reset_ = false;
       if (err == U_BUFFER_OVERFLOW_ERROR) break;  // `out` is full; ICU keeps the overflow
       if (U_FAILURE(err)) {
-        // What was decoded before the bad bytes is handed out first (its rows are read and
-        // get their outcomes); the next read reports them.
-        pending_ = problem(err);
-        flush_pivot(target, out + n);
-        if (target != out) break;
-        fail(source_errc::undecodable_input, name_, pending_);
+        pending_ = problem(err);  // reported once what came before the bad bytes is out
+        return hand_out_pending(out, target, out + n);
       }
       if (in_eof_) {
         flushed_ = true;
@@ -101,6 +92,14 @@ class decode_stage final : public stage {
     const UChar* pivot = pivot_source_;
     ucnv_fromUnicode(to_utf8_.get(), &target, end, &pivot, pivot_target_, nullptr, 0, &err);
     pivot_source_ = pivot_.data() + (pivot - pivot_.data());
+  }
+
+  // Once bad bytes were met: what is decoded, in [out, target) and in the pivot, goes out first
+  // (its rows are read and get their outcomes); with nothing left, the problem is reported.
+  std::size_t hand_out_pending(char* out, char* target, char* end) {
+    flush_pivot(target, end);
+    if (target == out) fail(source_errc::undecodable_input, name_, pending_);
+    return static_cast<std::size_t>(target - out);
   }
 
   [[nodiscard]] std::string problem(UErrorCode err) const {
