@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <doctest/doctest.h>
 
@@ -44,6 +45,21 @@ class scratch {
   [[nodiscard]] std::string read(const std::string& name) const {
     std::ifstream in(file(name), std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  // Runs `leadpipe ARGS` while the FIFO `fifo` gets `feed` and then stays open and silent (a
+  // stalled producer), and sends it SIGTERM after `after` seconds: its exit code, and how long
+  // the whole took.
+  [[nodiscard]] std::pair<std::string, std::chrono::steady_clock::duration> run_stalled(
+      const std::string& fifo, const std::string& feed, const std::string& after,
+      const std::string& args) const {
+    write("feed.txt", feed);
+    write("run.sh", "mkfifo " + fifo + "\n( cat feed.txt; sleep 20 ) > " + fifo +
+                        " &\ntimeout --preserve-status -s TERM " + after +
+                        " " LEADPIPE_BINARY_DIR "/pipeline/cli/leadpipe " + args +
+                        " >out.txt 2>err.txt\necho $? > rc.txt\nkill %1\n");
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE(std::system(("cd '" + dir_.string() + "' && bash run.sh").c_str()) == 0);
+    return {read("rc.txt"), std::chrono::steady_clock::now() - started};
   }
   // Runs `leadpipe ARGS` (arguments are passed through the shell: keep them plain).
   run_result run(const std::string& args) const {
@@ -154,18 +170,10 @@ TEST_CASE("validate: an input that cannot be decoded further names the last line
 // pipe is silent: exit 1, a report that says so, and the rows read before it in the outputs.
 TEST_CASE("validate: a signal stops it while its input pipe is silent") {
   const scratch s;
-  s.write("run.sh",
-          "mkfifo in.fifo\n"
-          "( printf 'Email\\na@acme.io\\nb@acme.io\\n'; sleep 20 ) > in.fifo &\n"
-          "timeout --preserve-status -s TERM 1.5 " LEADPIPE_BINARY_DIR
-          "/pipeline/cli/leadpipe validate in.fifo --outcomes o.csv --report rep.json "
-          ">out.txt 2>err.txt\n"
-          "echo $? > rc.txt\n"
-          "kill %1\n");
-  const auto started = std::chrono::steady_clock::now();
-  REQUIRE(std::system(("cd '" + s.file("") + "' && bash run.sh").c_str()) == 0);
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
-  CHECK(s.read("rc.txt") == "1\n");
+  const auto [rc, took] = s.run_stalled("in.fifo", "Email\na@acme.io\nb@acme.io\n", "1.5",
+                                        "validate in.fifo --outcomes o.csv --report rep.json");
+  CHECK(took < std::chrono::seconds(10));
+  CHECK(rc == "1\n");
   CHECK(s.read("o.csv").find("3,b@acme.io,accepted") != std::string::npos);
   const std::string rep = s.read("rep.json");
   CHECK(rep.find("stopped by a signal") != std::string::npos);
@@ -209,18 +217,11 @@ TEST_CASE("block add: a missing input gives a report of the usual shape") {
 TEST_CASE("validate: a signal stops it while a --block-list pipe is silent") {
   const scratch s;
   s.write("leads.csv", "Email\na@acme.io\n");
-  s.write("run.sh",
-          "mkfifo block.fifo\n"
-          "( printf 'x@acme.io\\n'; sleep 20 ) > block.fifo &\n"
-          "timeout --preserve-status -s TERM 1 " LEADPIPE_BINARY_DIR
-          "/pipeline/cli/leadpipe validate leads.csv --block-list block.fifo --report rep.json "
-          ">out.txt 2>err.txt\n"
-          "echo $? > rc.txt\n"
-          "kill %1\n");
-  const auto started = std::chrono::steady_clock::now();
-  REQUIRE(std::system(("cd '" + s.file("") + "' && bash run.sh").c_str()) == 0);
-  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
-  CHECK(s.read("rc.txt") == "1\n");
+  const auto [rc, took] =
+      s.run_stalled("block.fifo", "x@acme.io\n", "1",
+                    "validate leads.csv --block-list block.fifo --report rep.json");
+  CHECK(took < std::chrono::seconds(5));
+  CHECK(rc == "1\n");
   CHECK(s.read("rep.json").find("stopped by a signal") != std::string::npos);
 }
 
