@@ -33,6 +33,11 @@ pid_t spawn(const std::vector<std::string>& args) {
   return pid;
 }
 
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // Reads the outcome file: line -> (outcome, count of appearances).
 std::map<std::uint64_t, std::pair<std::string, int>> outcomes_by_line(const std::string& path) {
   std::map<std::uint64_t, std::pair<std::string, int>> out;
@@ -71,6 +76,18 @@ int exit_code_of(pid_t pid) {
   REQUIRE(waitpid(pid, &status, 0) == pid);
   REQUIRE(WIFEXITED(status));
   return WEXITSTATUS(status);
+}
+
+// An import of `emails` in batches of 20 that gives up on about half of them (unreadable answers
+// until the retries run out): exit 1, a journal and an outcome file to resume. The faults are
+// cleared afterwards. Returns the import's arguments.
+std::vector<std::string> give_up_on_half(live_sim& s, const std::vector<std::string>& emails) {
+  s.faults({"import:status=200:html:p=0.5"});
+  std::vector<std::string> base =
+      import_args(s, s.write("leads.csv", csv_of(emails)), {"--batch-size", "20"});
+  CHECK(exit_code_of(spawn(base)) == 1);
+  s.faults({});
+  return base;
 }
 
 // Checks that the outcome file has one line for each of `rows` rows, each once; returns how
@@ -156,8 +173,7 @@ TEST_CASE("SIGKILL at random moments, then --resume: every row once, every lead 
   *std::find(again.begin(), again.end(), s.file("state")) = s.file("state2");
   again.insert(again.end(), {"--report", s.file("again.json")});
   CHECK(exit_code_of(spawn(again)) == 0);
-  std::ifstream in(s.file("again.json"));
-  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string report = read_all(s.file("again.json"));
   CHECK(report.find("\"leads_sent\":0") != std::string::npos);
 }
 
@@ -205,8 +221,7 @@ TEST_CASE("--resume sends again the leads the earlier run could not import") {
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size() - 1);
   CHECK(s.members(1).size() == emails.size() - 1);
   // The rejects file holds the one bad address and nothing of the first run's give-ups.
-  std::ifstream in(s.file("rejects.csv"));
-  const std::string rejects((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string rejects = read_all(s.file("rejects.csv"));
   CHECK(rejects.find("not_imported") == std::string::npos);
   CHECK(rejects.find("bad-address") != std::string::npos);
 }
@@ -216,28 +231,22 @@ TEST_CASE("--resume sends again the leads the earlier run could not import") {
 // with "not imported" rows in the old file.
 TEST_CASE("--resume with another --outcomes path is refused; with the same one it finishes") {
   live_sim s(sim::default_config());
-  s.faults({"import:status=200:html:p=0.5"});
   const std::vector<std::string> emails = addresses(300);
-  const std::vector<std::string> base =
-      import_args(s, s.write("leads.csv", csv_of(emails)), {"--batch-size", "20"});
-  CHECK(exit_code_of(spawn(base)) == 1);
-  s.faults({});
+  const std::vector<std::string> base = give_up_on_half(s, emails);
   std::vector<std::string> elsewhere = with_resume(base);
   const auto at = std::find(elsewhere.begin(), elsewhere.end(), s.file("outcomes.csv"));
   REQUIRE(at != elsewhere.end());
   *at = s.file("outcomes2.csv");
   elsewhere.insert(elsewhere.end(), {"--report", s.file("report.json")});
   CHECK(exit_code_of(spawn(elsewhere)) == 3);
-  std::ifstream in(s.file("report.json"));
-  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string report = read_all(s.file("report.json"));
   CHECK(report.find("resume with --outcomes") != std::string::npos);
   // Other flags: the message names them with both values.
   std::vector<std::string> other = with_resume(base);
   other.insert(other.end(), {"--drop", "role", "--fold-provider-aliases", "--report",
                              s.file("report3.json")});
   CHECK(exit_code_of(spawn(other)) == 3);
-  std::ifstream in3(s.file("report3.json"));
-  const std::string report3((std::istreambuf_iterator<char>(in3)), std::istreambuf_iterator<char>());
+  const std::string report3 = read_all(s.file("report3.json"));
   CHECK(report3.find("--drop/--keep: placeholder,disposable then, role,placeholder,disposable now; "
                      "--fold-provider-aliases: false then, true now") != std::string::npos);
   // --map and --custom-field by value: another email column gives other rows other outcomes.
@@ -246,8 +255,7 @@ TEST_CASE("--resume with another --outcomes path is refused; with the same one i
                                    "--custom-field", "Tier, Inc", "--report",
                                    s.file("report4.json")});
   CHECK(exit_code_of(spawn(remapped)) == 3);
-  std::ifstream in4(s.file("report4.json"));
-  const std::string report4((std::istreambuf_iterator<char>(in4)), std::istreambuf_iterator<char>());
+  const std::string report4 = read_all(s.file("report4.json"));
   CHECK(report4.find("--map: (none) then, 'email=email', 'last_name=first_name' now; "
                      "--custom-field: (none) then, 'Tier, Inc' now") != std::string::npos);
   // How the input is read, too: another --encoding gives other text (QA: the resumed part of a
@@ -255,9 +263,7 @@ TEST_CASE("--resume with another --outcomes path is refused; with the same one i
   std::vector<std::string> encoded = with_resume(base);
   encoded.insert(encoded.end(), {"--encoding", "windows-1252", "--report", s.file("report5.json")});
   CHECK(exit_code_of(spawn(encoded)) == 3);
-  std::ifstream in5(s.file("report5.json"));
-  const std::string report5((std::istreambuf_iterator<char>(in5)),
-                            std::istreambuf_iterator<char>());
+  const std::string report5 = read_all(s.file("report5.json"));
   CHECK(report5.find("--encoding: (none) then, windows-1252 now") != std::string::npos);
   CHECK(exit_code_of(spawn(with_resume(base))) == 0);
   CHECK(added_once_each(s.file("outcomes.csv"), emails.size()) == emails.size());
@@ -271,8 +277,7 @@ TEST_CASE("--resume of a run stopped before it imported (no journal) starts from
   std::vector<std::string> args =
       with_resume(import_args(s, input, {"--report", s.file("report.json")}));
   CHECK(exit_code_of(spawn(args)) == 0);
-  std::ifstream in(s.file("report.json"));
-  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string report = read_all(s.file("report.json"));
   CHECK(report.find("so the interrupted run sent nothing") != std::string::npos);
   // With no first run to continue, it syncs as a fresh job does (QA: it used to skip the sync
   // and send the campaign's members and blocked leads only to have them skipped).
@@ -313,19 +318,9 @@ TEST_CASE("--resume of a run stopped before it imported (no journal) starts from
   std::vector<std::string> again =
       with_resume(import_args(s, other, {"--report", s.file("report2.json")}));
   CHECK(exit_code_of(spawn(again)) == 3);
-  std::ifstream in2(s.file("report2.json"));
-  const std::string report2((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+  const std::string report2 = read_all(s.file("report2.json"));
   CHECK(report2.find("changed since the interrupted run, whose journal is") != std::string::npos);
 }
-
-namespace {
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace
 
 // Problems on this machine end the job before its first request, since the sync before the
 // import can take hours: a second run of a job that is running, an output that cannot be
@@ -386,8 +381,7 @@ TEST_CASE("sync stopped by SIGTERM exits 1 with its report") {
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   ::kill(pid, SIGTERM);
   CHECK(exit_code_of(pid) == 1);
-  std::ifstream in(s.file("sync.json"));
-  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string report = read_all(s.file("sync.json"));
   CHECK(report.find(R"("exit_code":1)") != std::string::npos);
   CHECK(report.find("stopped by a signal") != std::string::npos);
 }
@@ -396,17 +390,12 @@ TEST_CASE("sync stopped by SIGTERM exits 1 with its report") {
 // cannot account for them, and says so instead of finishing with rows missing.
 TEST_CASE("--resume refuses when the earlier run's outcome file is gone") {
   live_sim s(sim::default_config());
-  s.faults({"import:status=200:html:p=0.5"});
   const std::vector<std::string> emails = addresses(300);
-  const std::vector<std::string> base =
-      import_args(s, s.write("leads.csv", csv_of(emails)), {"--batch-size", "20"});
-  CHECK(exit_code_of(spawn(base)) == 1);
-  s.faults({});
+  const std::vector<std::string> base = give_up_on_half(s, emails);
   std::filesystem::remove(s.file("outcomes.csv"));
   std::vector<std::string> again = with_resume(base);
   again.insert(again.end(), {"--report", s.file("report.json")});
   CHECK(exit_code_of(spawn(again)) == 3);
-  std::ifstream in(s.file("report.json"));
-  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string report = read_all(s.file("report.json"));
   CHECK(report.find("of the interrupted run is missing") != std::string::npos);
 }
